@@ -1,0 +1,1 @@
+"""Configuration: typed schema, TOML loading, shipped defaults, and the project's error root."""

@@ -1,0 +1,1 @@
+"""posemu drivers package."""

@@ -1,0 +1,1 @@
+"""posemu firmware_image package."""

@@ -1,0 +1,1 @@
+"""posemu terminal package."""
