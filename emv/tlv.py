@@ -25,8 +25,8 @@ of per-object containers, errors diagnosed off the hot path) is what makes it se
 the Python peers (``make bench`` prints the figures).
 
 >>> t = decode(bytes.fromhex("6F10840E325041592E5359532E4444463031"))
->>> [hex(tag) for tag in t.tags()]
-['0x6f', '0x84']
+>>> [hex(tag) for tag in t.tags()], t.object_count
+(['0x6f', '0x84'], 2)
 >>> t.find(0x84)
 b'2PAY.SYS.DDF01'
 >>> as_tree(decode(bytes.fromhex("9C01017003950100")))
@@ -35,7 +35,7 @@ b'2PAY.SYS.DDF01'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Union
 
 from emv.errors import TlvError
@@ -57,10 +57,10 @@ __all__ = [
 Tree = list[tuple[int, Union[bytes, "Tree"]]]
 """The plain form of decoded data: ``[(tag, bytes | [children...]), ...]``."""
 
-_Buffer = Union[bytes, bytearray, memoryview]
+_Buffer = bytes | bytearray | memoryview
 
 
-class _Malformed(Exception):
+class _MalformedError(Exception):
     """Raised inside the fast loop; :func:`_diagnose` turns it into a precise :class:`TlvError`."""
 
 
@@ -85,50 +85,70 @@ def decode(data: _Buffer) -> Tlv:
         TlvError: the data is not well-formed BER-TLV; ``.offset`` is where the faulty object starts.
     """
     buf = data if type(data) is bytes else bytes(data)
-    index: list[int] = []
+    out = Tlv()
+    out.data = buf
     try:
-        _walk(buf, 0, len(buf), index)
-    except (_Malformed, IndexError):
+        _walk(buf, 0, len(buf), out)
+    except (_MalformedError, IndexError):
         _diagnose(buf)  # raises the precise TlvError
         raise TlvError("malformed TLV", 0) from None  # pragma: no cover - _diagnose always raises
     except RecursionError:
         raise TlvError("templates nested too deeply", 0) from None
-    return Tlv(buf, index)
+    return out
+
+
+# What the first byte of an object says, looked up instead of computed in the hot loops (a tuple index
+# is one specialised bytecode; `&` on ints is not specialised in CPython 3.11):
+# 0 primitive with a one-byte tag, 2 primitive with more tag bytes, -1 constructed with a one-byte tag,
+# -2 constructed with more tag bytes (constructed is negative: one comparison), 4 the '00' padding byte.
+def _kind(first: int) -> int:
+    if first == 0:
+        return 4
+    multi = first & 0x1F == 0x1F
+    if first & 0x20:
+        return -2 if multi else -1
+    return 2 if multi else 0
+
+
+_KIND = tuple(_kind(b) for b in range(256))
 
 
 def _walk(data: bytes, i: int, end: int, out: list[int]) -> None:
     # The hot loop: per object it appends three ints (tag, value start, value end) and nothing else.
     # Bounds: every value end is checked against its template's end; a header running past the whole
     # buffer raises IndexError. Both send decode() to _diagnose(), so the loop itself stays minimal.
+    kinds = _KIND
     while i < end:
         t = data[i]
         i += 1
-        if not t:  # '00' padding before, between or after objects (Annex B)
-            continue
-        c = t & 0x20
-        if t & 0x1F == 0x1F:  # subsequent tag bytes follow while b8 is set
-            b = data[i]
-            i += 1
-            t = t << 8 | b
-            while b & 0x80:
+        k = kinds[t]
+        if k:
+            if k == 4:  # '00' padding before, between or after objects (Annex B)
+                continue
+            if k == 2 or k == -2:  # subsequent tag bytes follow while b8 is set
                 b = data[i]
                 i += 1
-                t = t << 8 | b
+                t = t * 256 + b
+                while b > 0x7F:
+                    b = data[i]
+                    i += 1
+                    t = t * 256 + b
         n = data[i]
         i += 1
-        if n & 0x80:  # long form: 81, 82, 83
-            k = n - 0x80
-            if k > 3 or not k:
-                raise _Malformed
-            n = int.from_bytes(data[i : i + k], "big")
-            i += k
+        if n > 0x7F:  # long form: 81, 82, 83
+            n -= 0x80
+            if n > 3 or not n:
+                raise _MalformedError
+            e = i + n
+            n = int.from_bytes(data[i:e], "big")
+            i = e
         e = i + n
         if e > end:
-            raise _Malformed
+            raise _MalformedError
         out.append(t)
         out.append(i)
         out.append(e)
-        if c:
+        if k < 0:
             _walk(data, i, e, out)
         i = e
 
@@ -137,8 +157,8 @@ def _diagnose(data: bytes, unique: bool = False) -> None:
     """Walk ``data`` slowly and raise the first error with its offset, tag and reason.
 
     The fast loops only notice that something is wrong; this finds where and why. It accepts exactly what
-    they accept (tests cross-check the two). With ``unique``, a primitive tag seen twice is an error too
-    (:func:`parse`).
+    they accept and returns None for well-formed data (tests cross-check the two). With ``unique``, a
+    primitive tag seen twice is an error too (:func:`parse`). Iterative, so nesting depth is no limit.
     """
     stack = [len(data)]
     seen: set[int] = set()
@@ -159,7 +179,7 @@ def _diagnose(data: bytes, unique: bool = False) -> None:
                     raise TlvError("truncated tag", at)
                 b = data[i]
                 i += 1
-                t = t << 8 | b
+                t = t * 256 + b
                 if not b & 0x80:
                     break
         if i >= end:
@@ -186,184 +206,122 @@ def _diagnose(data: bytes, unique: bool = False) -> None:
                 raise TlvError("duplicate tag", at, t)
             seen.add(t)
         i += n
-    raise TlvError("malformed TLV", len(data))
+
+
+class Tlv(list[int]):
+    """The result of :func:`decode`: a flat pre-order index of every object, over ``data``.
+
+    The list itself holds three ints per object: tag, value start, value end (offsets into ``data``), in
+    the order the objects occur, templates before their children. A template's descendants are the
+    entries that follow it whose value starts at or before its value end (a later sibling has a header of
+    two bytes at least after that end). Being the list itself keeps decoding to one allocation.
+    """
+
+    __slots__ = ("data",)
+    data: bytes
+
+    @property
+    def object_count(self) -> int:
+        """Number of objects, templates and primitives, at every depth."""
+        return len(self) // 3
+
+    def subtree_end(self, j: int) -> int:
+        """Slot just past the descendants of the object at slot ``j`` (``j`` a multiple of 3)."""
+        end = self[j + 2]
+        j += 3
+        n = len(self)
+        while j < n and self[j + 1] <= end:
+            j += 3
+        return j
+
+    def child_slots(self, j: int) -> list[int]:
+        """Slots of the direct children of the template at slot ``j``, in order."""
+        out = []
+        k, stop = j + 3, self.subtree_end(j)
+        while k < stop:
+            out.append(k)
+            k = self.subtree_end(k)
+        return out
+
+    def top(self) -> list[TlvNode]:
+        """The top-level objects, in order."""
+        out = []
+        j, n = 0, len(self)
+        while j < n:
+            out.append(TlvNode(self, j))
+            j = self.subtree_end(j)
+        return out
+
+    def tags(self) -> list[int]:
+        """Every tag, pre-order, repeats included."""
+        return self[0::3]
+
+    def find_in(self, tag: int, start: int, stop: int) -> bytes | None:
+        """Value of the first object ``tag`` among slots ``start`` to ``stop``, or None."""
+        for k in range(start, stop, 3):
+            if self[k] == tag:
+                return self.data[self[k + 1] : self[k + 2]]
+        return None
+
+    def find(self, tag: int) -> bytes | None:
+        """The value of the first object ``tag`` at any depth (pre-order), or None."""
+        return self.find_in(tag, 0, len(self))
+
+    def find_all(self, tag: int) -> list[TlvNode]:
+        """Every object ``tag`` at any depth, in order (for repeated templates such as ``61``, ``71``)."""
+        return [TlvNode(self, j) for j in range(0, len(self), 3) if self[j] == tag]
+
+    def __repr__(self) -> str:
+        return f"Tlv({self.object_count} objects, {len(self.data)} bytes)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tlv) and self.data == other.data and list.__eq__(self, other)
+
+    __hash__ = None
 
 
 class TlvNode:
     """One decoded object: its tag, and its value bytes or its children (a view into a :class:`Tlv`)."""
 
-    __slots__ = ("_k", "_tlv")
+    __slots__ = ("slot", "tlv")
 
-    def __init__(self, tlv: Tlv, k: int) -> None:
-        self._tlv = tlv
-        self._k = k
+    def __init__(self, tlv: Tlv, slot: int) -> None:
+        self.tlv = tlv
+        self.slot = slot
 
     @property
     def tag(self) -> int:
-        return self._tlv.index[self._k]
+        return self.tlv[self.slot]
 
     @property
     def constructed(self) -> bool:
-        return is_constructed(self._tlv.index[self._k])
+        return is_constructed(self.tlv[self.slot])
 
     @property
     def value(self) -> bytes:
         """The value bytes (for a template, its encoded content)."""
-        ix = self._tlv.index
-        return self._tlv.data[ix[self._k + 1] : ix[self._k + 2]]
+        t, j = self.tlv, self.slot
+        return t.data[t[j + 1] : t[j + 2]]
 
     @property
     def offset(self) -> int:
         """Offset of the value in the decoded buffer."""
-        return self._tlv.index[self._k + 1]
+        return self.tlv[self.slot + 1]
 
     def children(self) -> list[TlvNode]:
         """Direct children of a template, in order; ``[]`` for a primitive object."""
         if not self.constructed:
             return []
-        return [TlvNode(self._tlv, j) for j in self._tlv._child_slots(self._k)]
+        return [TlvNode(self.tlv, k) for k in self.tlv.child_slots(self.slot)]
 
     def find(self, tag: int) -> bytes | None:
         """The value of the first object ``tag`` inside this template (depth-first), or None."""
-        return self._tlv._find(tag, self._k + 3, self._tlv._descendants_end(self._k))
+        return self.tlv.find_in(tag, self.slot + 3, self.tlv.subtree_end(self.slot))
 
     def __repr__(self) -> str:
-        kind = "template" if self.constructed else f"{self._tlv.index[self._k + 2] - self.offset} bytes"
-        return f"TlvNode({self.tag:02X}, {kind})"
-
-
-class Tlv:
-    """The result of :func:`decode`: the buffer and a flat pre-order index of every object.
-
-    ``index`` holds three ints per object: tag, value start, value end (offsets into ``data``). A
-    template's children are the entries that follow it with a start inside its span.
-    """
-
-    __slots__ = ("data", "index")
-
-    def __init__(self, data: bytes, index: list[int]) -> None:
-        self.data = data
-        self.index = index
-
-    def __len__(self) -> int:
-        """Number of objects, templates and primitives, at every depth."""
-        return len(self.index) // 3
-
-    def _descendants_end(self, j: int) -> int:
-        # Entries after j whose value starts at or before j's value end are its descendants: a following
-        # non-descendant has a header (two bytes at least) after that end, so its value starts later.
-        ix = self.index
-        end = ix[j + 2]
-        j += 3
-        n = len(ix)
-        while j < n and ix[j + 1] <= end:
-            j += 3
-        return j
-
-    def _child_slots(self, k: int) -> Iterator[int]:
-        j, stop = k + 3, self._descendants_end(k)
-        while j < stop:
-            yield j
-            j = self._descendants_end(j)
-
-    def _top_slots(self) -> Iterator[int]:
-        j, n = 0, len(self.index)
-        while j < n:
-            yield j
-            j = self._descendants_end(j)
-
-    def top(self) -> list[TlvNode]:
-        """The top-level objects, in order."""
-        return [TlvNode(self, j) for j in self._top_slots()]
-
-    def tags(self) -> list[int]:
-        """Every tag, pre-order, repeats included."""
-        return self.index[0::3]
-
-    def _find(self, tag: int, j: int, stop: int) -> bytes | None:
-        ix = self.index
-        for k in range(j, stop, 3):
-            if ix[k] == tag:
-                return self.data[ix[k + 1] : ix[k + 2]]
-        return None
-
-    def find(self, tag: int) -> bytes | None:
-        """The value of the first object ``tag`` inside this template (depth-first), or None."""
-        return self._tlv._find(tag, self._k + 3, self._tlv._descendants_end(self._k))
-
-    def __repr__(self) -> str:
-        kind = "template" if self.constructed else f"{self._tlv.index[self._k + 2] - self.offset} bytes"
-        return f"TlvNode({self.tag:02X}, {kind})"
-
-
-class Tlv:
-    """The result of :func:`decode`: the buffer and a flat pre-order index of every object.
-
-    ``index`` holds three ints per object: tag, value start, value end (offsets into ``data``). A
-    template's children are the entries that follow it with a start inside its span.
-    """
-
-    __slots__ = ("data", "index")
-
-    def __init__(self, data: bytes, index: list[int]) -> None:
-        self.data = data
-        self.index = index
-
-    def __len__(self) -> int:
-        """Number of objects, templates and primitives, at every depth."""
-        return len(self.index) // 3
-
-    def _descendants_end(self, j: int) -> int:
-        # Entries after j whose value starts at or before j's value end are its descendants: a following
-        # non-descendant has a header (two bytes at least) after that end, so its value starts later.
-        ix = self.index
-        end = ix[j + 2]
-        j += 3
-        n = len(ix)
-        while j < n and ix[j + 1] <= end:
-            j += 3
-        return j
-
-    def _child_slots(self, k: int) -> Iterator[int]:
-        j, stop = k + 3, self._descendants_end(k)
-        while j < stop:
-            yield j
-            j = self._descendants_end(j)
-
-    def _top_slots(self) -> Iterator[int]:
-        j, n = 0, len(self.index)
-        while j < n:
-            yield j
-            j = self._descendants_end(j)
-
-    def top(self) -> list[TlvNode]:
-        """The top-level objects, in order."""
-        return [TlvNode(self, j) for j in self._top_slots()]
-
-    def tags(self) -> list[int]:
-        """Every tag, pre-order, repeats included."""
-        return self.index[0::3]
-
-    def _find(self, tag: int, j: int, end: int) -> bytes | None:
-        ix = self.index
-        n = len(ix)
-        while j < n and ix[j + 1] < end or (j < n and ix[j + 1] == end and ix[j + 2] == end):
-            if ix[j] == tag and not is_constructed(tag):
-                return self.data[ix[j + 1] : ix[j + 2]]
-            j += 3
-        return None
-
-    def find(self, tag: int) -> bytes | None:
-        """The value of the first object ``tag`` at any depth (pre-order), or None."""
-        return self._find(tag, 0, len(self.index))
-
-    def find_all(self, tag: int) -> list[TlvNode]:
-        """Every object ``tag`` at any depth, in order (for repeated templates such as ``61``, ``71``)."""
-        ix = self.index
-        return [TlvNode(self, j) for j in range(0, len(ix), 3) if ix[j] == tag]
-
-    def __repr__(self) -> str:
-        return f"Tlv({len(self)} objects, {len(self.data)} bytes)"
+        t, j = self.tlv, self.slot
+        kind = "template" if self.constructed else f"{t[j + 2] - t[j + 1]} bytes"
+        return f"TlvNode({t[j]:02X}, {kind})"
 
 
 def as_tree(result: Tlv | TlvNode | Sequence[TlvNode]) -> Tree:
@@ -401,10 +359,10 @@ def parse(data: _Buffer) -> dict[int, bytes]:
     out: dict[int, bytes] = {}
     try:
         _walk_map(buf, 0, len(buf), out)
-    except (_Malformed, IndexError):
+    except (_MalformedError, IndexError):
         _diagnose(buf)
         raise TlvError("malformed TLV", 0) from None  # pragma: no cover
-    except _Duplicate:
+    except _DuplicateError:
         _diagnose(buf, unique=True)
         raise TlvError("malformed TLV", 0) from None  # pragma: no cover
     except RecursionError:
@@ -412,7 +370,7 @@ def parse(data: _Buffer) -> dict[int, bytes]:
     return out
 
 
-class _Duplicate(Exception):
+class _DuplicateError(Exception):
     """A primitive tag seen twice by :func:`_walk_map`."""
 
 
@@ -431,22 +389,22 @@ def _walk_map(data: bytes, i: int, end: int, out: dict[int, bytes]) -> None:
             while b & 0x80:
                 b = data[i]
                 i += 1
-                t = t << 8 | b
+                t = t * 256 + b
         n = data[i]
         i += 1
         if n & 0x80:
             k = n - 0x80
             if k > 3 or not k:
-                raise _Malformed
+                raise _MalformedError
             n = int.from_bytes(data[i : i + k], "big")
             i += k
         e = i + n
         if e > end:
-            raise _Malformed
+            raise _MalformedError
         if c:
             _walk_map(data, i, e, out)
         elif t in out:
-            raise _Duplicate
+            raise _DuplicateError
         else:
             out[t] = data[i:e]
         i = e
@@ -456,7 +414,7 @@ def _walk_map(data: bytes, i: int, end: int, out: dict[int, bytes]) -> None:
 # encode
 # ---------------------------------------------------------------------------------------------------------
 
-_Value = Union[bytes, bytearray, memoryview, Sequence[tuple[int, "_Value"]], Mapping[int, "_Value"]]
+_Value = Union[bytes, bytearray, memoryview, Sequence[tuple[int, "_Value"]], Mapping[int, "_Value"]]  # noqa: UP007
 
 
 def encode_tag(tag: int) -> bytes:

@@ -1,0 +1,22 @@
+"""Run every benchmark in turn (``make bench``); ``python -m bench tlv`` runs one."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHES = ("tlv",)  # module bench.<name>_bench, each with main()
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHES)
+    for name in names:
+        if name not in BENCHES:
+            print(f"unknown benchmark {name!r}; known: {', '.join(BENCHES)}", file=sys.stderr)
+            return 2
+        importlib.import_module(f"bench.{name}_bench").main()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
