@@ -1,0 +1,63 @@
+"""Masking of card data for display and logs (PCI DSS v4.0 requirement 3.4.1; STYLE.md section 6).
+
+A PAN is shown with at most its first six and last four digits (the BIN and the last four); track data
+keeps only its masked PAN, the separator and the length of what follows. These helpers are pure string
+functions: they are the policy that :func:`emv.tags.format_value` and the logging code apply, not a
+replacement for keeping secrets in redacting types.
+"""
+
+from __future__ import annotations
+
+__all__ = ["mask_pan", "mask_track1", "mask_track2"]
+
+
+def mask_pan(pan: str) -> str:
+    """Mask a PAN to at most its first six and last four digits; a PAN under 13 digits is fully masked.
+
+    >>> mask_pan("4761739001010010")  # PCI DSS: show at most the first six and last four
+    '476173******0010'
+    >>> mask_pan("6224242900000113")
+    '622424******0113'
+    >>> mask_pan("123456789012")
+    '************'
+    """
+    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:] if len(pan) >= 13 else "*" * len(pan)
+
+
+def mask_track2(track2: str, separator: str = "D") -> str:
+    """Mask track 2 data given as digits: the PAN as :func:`mask_pan` does, and all after the separator.
+
+    ``track2`` is the hex/digit form of track 2 equivalent data (``separator`` ``"D"``, as in tag 57 and
+    ISO 8583 field 35) or of the magnetic stripe (``"="``). Trailing ``F`` padding is dropped first. Data
+    without a separator is masked as a whole, like a PAN.
+
+    >>> mask_track2("6224242900000113D28062013949031013")
+    '622424******0113D*****************'
+    >>> mask_track2("4761739001010010=2212201000000000F", separator="=")
+    '476173******0010=****************'
+    >>> mask_track2("000000100000")
+    '************'
+    """
+    digits = track2.rstrip("Ff")
+    pan, sep, rest = digits.partition(separator)
+    if not sep:
+        return mask_pan(digits)
+    return mask_pan(pan) + sep + "*" * len(rest)
+
+
+def mask_track1(track1: str) -> str:
+    """Mask track 1 data (ISO/IEC 7813 format B, without sentinels): keep the format code, mask the PAN.
+
+    Everything after the first ``^`` (cardholder name, expiry, service code, discretionary data) becomes
+    ``*``. Data without a ``^`` separator is masked entirely.
+
+    >>> mask_track1("B6224242900000113^ZHANG/SAN^28062010000000000000")
+    'B622424******0113^******************************'
+    >>> mask_track1("no separator")
+    '************'
+    """
+    head, sep, rest = track1.partition("^")
+    if not sep:
+        return "*" * len(track1)
+    code, pan = (head[:1], head[1:]) if head[:1].isalpha() else ("", head)
+    return code + mask_pan(pan) + sep + "*" * len(rest)
