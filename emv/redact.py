@@ -8,7 +8,17 @@ replacement for keeping secrets in redacting types.
 
 from __future__ import annotations
 
-__all__ = ["mask_pan", "mask_track1", "mask_track2"]
+import logging
+import re
+
+__all__ = [
+    "RedactingFilter",
+    "install_log_redaction",
+    "mask_digit_runs",
+    "mask_pan",
+    "mask_track1",
+    "mask_track2",
+]
 
 
 def mask_pan(pan: str) -> str:
@@ -61,3 +71,48 @@ def mask_track1(track1: str) -> str:
         return "*" * len(track1)
     code, pan = (head[:1], head[1:]) if head[:1].isalpha() else ("", head)
     return code + mask_pan(pan) + sep + "*" * len(rest)
+
+
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Fa-f])(\d{13,19})(?=[^0-9]|$)(?:[D=]\d*)?")
+
+
+def mask_digit_runs(text: str) -> str:
+    """Mask every run of 13 to 19 digits as a PAN, with any track-2 tail after ``D`` or ``=``.
+
+    The backstop of the logging policy: code never logs a PAN on purpose, and this catches one that slips.
+
+    >>> mask_digit_runs("card 6224242900000113 trace 000403")
+    'card 622424******0113 trace 000403'
+    >>> mask_digit_runs("t2=6224242900000113D28062013949031013")
+    't2=622424******0113D*****************'
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        whole = m.group(0)
+        pan = m.group(1)
+        return mask_pan(pan) + whole[len(pan) : len(pan) + 1] + "*" * max(0, len(whole) - len(pan) - 1)
+
+    return _DIGIT_RUN.sub(repl, text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks PAN-like digit runs in every record's final message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_digit_runs(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_redaction(logger: logging.Logger | None = None) -> None:
+    """Add a :class:`RedactingFilter` to every handler of ``logger`` (default: the root logger).
+
+    Only the application's entry point calls this (STYLE.md section 6); library code never configures
+    logging.
+    """
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
