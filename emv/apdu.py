@@ -5,7 +5,7 @@ R-APDU into data and status word. The builders give the exact bytes DOMAIN_FACTS
 
 >>> select(b"1PAY.SYS.DDF01").hex().upper()
 '00A404000E315041592E5359532E444446303100'
->>> read_record(1, 2).hex().upper()
+>>> read_record(1, 1).hex().upper()
 '00B2010C00'
 >>> gpo(b"").hex().upper()
 '80A8000002830000'
