@@ -119,11 +119,11 @@ FIELDS: Mapping[int, FieldSpec] = MappingProxyType(
             _f(53, "Security related control information", _N, 16),
             _f(54, "Additional amounts", _AN, 20, 3),
             _f(55, "ICC data", _B, 999, 3),
-            _f(59, "Reserved private (CUP custom data)", _ANS, 999, 3),
-            _f(60, "Reserved private (CUP message type, batch, network code)", _N, 17, 3, left=True),
+            _f(59, "Reserved private: CUP custom data", _ANS, 999, 3),
+            _f(60, "Reserved private: type code, batch, network", _N, 17, 3, left=True),
             _f(61, "Original message data", _N, 29, 3, left=True),
-            _f(62, "Reserved private (CUP terminal info, key block, batch data)", _B, 999, 3),
-            _f(63, "Reserved private (CUP operator code, card organisation)", _B, 999, 3),
+            _f(62, "Reserved private: terminal info or key block", _B, 999, 3),
+            _f(63, "Reserved private: operator or card org", _B, 999, 3),
             _f(64, "Message authentication code", _B, 8),
         )
     }

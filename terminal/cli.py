@@ -15,12 +15,14 @@ from collections.abc import Sequence
 
 from config.errors import ConfigError, PosError
 from emv.errors import EmvError, TlvError
+from host.errors import Iso8583Error
 
 log = logging.getLogger(__name__)
 
 # Most specific first: the first class the error is an instance of gives the exit code.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (TlvError, 2),  # malformed input data: the message says where
+    (Iso8583Error, 2),
     (EmvError, 2),
     (ConfigError, 3),
     (PosError, 1),
@@ -30,6 +32,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "boot the terminal (for now: decode the shipped sample card data)"),
     "tlv": ("tlv", "decode BER-TLV with tag names; sensitive values masked"),
+    "iso8583": ("iso8583", "decode a framed CUP ISO 8583 message; PAN and track masked"),
 }
 
 
