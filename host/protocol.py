@@ -339,7 +339,13 @@ def decode_body(
         dec, enc = iso8583.decode(data, SPEC)
     except iso8583.DecodeError as exc:
         part = exc.doc_enc.get(exc.field, {})
-        failure = (exc.msg, exc.field, exc.pos, part.get("len", b""), len(part.get("data", b"")))
+        raw = part.get("data", b"")
+        shift = (
+            next((i for i, b in enumerate(raw) if b > 0x7F), 0)
+            if exc.msg.startswith("Failed to decode")
+            else 0
+        )
+        failure = (exc.msg, exc.field, exc.pos + shift, part.get("len", b""), len(raw))
     if failure is not None:  # raised outside the handler: the pyiso8583 error holds the whole message
         raise _decode_failure(*failure, base=base, size=len(data))
     pos = 10
@@ -382,7 +388,7 @@ def _decode_failure(
     """Turn a pyiso8583 decode failure into a located error without any of the message's bytes."""
     number = int(key) if key.isdigit() else None
     if text.startswith("Extra data"):
-        return Iso8583Error(f"{size - pos} bytes after the last field", offset=base + pos)
+        return Iso8583Error(f"{size - pos} extra byte(s) after the last field", offset=base + pos)
     if text.startswith("Field length is"):
         return Iso8583Error("message ends inside a length prefix", field=number, offset=base + pos)
     if "invalid BCD" in text:
