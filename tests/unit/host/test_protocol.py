@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -108,7 +108,9 @@ def test_sample_structured_fields() -> None:
         PinFormat.WITH_PAN, PinAlgorithm.DOUBLE_TDES
     )
     assert Field60.from_field(str(msg[60])) == Field60("22", 24, "000", 6, 0, 0)
-    icc = decode_icc_data(bytes(msg[55]))
+    f55 = msg[55]
+    assert isinstance(f55, bytes)
+    icc = decode_icc_data(f55)
     assert [f"{t:X}" for t in icc.tags()] == [
         "9F26", "9F27", "9F10", "9F37", "9F36", "95", "9A", "9C", "9F02", "5F2A", "82",
         "9F1A", "9F03", "9F33", "9F35", "9F1E", "84", "9F09", "9F41",
@@ -130,11 +132,18 @@ def test_sample_reencodes_byte_for_byte() -> None:
 
 TERMINAL = {41: "10000019", 42: "850100082410002"}
 ICC = encode_icc_data([(0x9F26, bytes(8)), (0x9F27, b"\x80"), (0x9F36, b"\x01\x57"), (0x95, bytes(5))])
-CARD = {2: PAN, 14: "2806", 22: "051", 23: "001", 35: "6224242900000113D28062013949031013", 55: ICC}
+CARD: dict[int, str | bytes] = {
+    2: PAN,
+    14: "2806",
+    22: "051",
+    23: "001",
+    35: "6224242900000113D28062013949031013",
+    55: ICC,
+}
 REPLY = {12: "101530", 13: "0830", 32: "00049990000", 37: "123456789012", 39: "00", 44: "0001000   0002000  "}
 
 
-def _request(name: str, amount: int | None, extra: dict[int, str | bytes] | None = None) -> Message:
+def _request(name: str, amount: int | None, extra: Mapping[int, str | bytes] | None = None) -> Message:
     t = TRANSACTIONS[name]
     fields: dict[int, str | bytes] = {11: "000403", **TERMINAL, 49: "156"}
     if t.processing_code is not None:
@@ -149,7 +158,7 @@ def _request(name: str, amount: int | None, extra: dict[int, str | bytes] | None
     return Message(t.request_mti, fields, Tpdu(destination=6), Header(sub_version="311003"))
 
 
-def _reply(request: Message, extra: dict[int, str | bytes] | None = None) -> Message:
+def _reply(request: Message, extra: Mapping[int, str | bytes] | None = None) -> Message:
     mti = f"{int(request.mti) + 10:04d}"
     keep = {n: v for n, v in request.fields.items() if n in (3, 4, 11, 14, 23, 25, 41, 42, 49, 60)}
     return Message(mti, {**keep, **REPLY, **(extra or {})}, Tpdu(source=6), request.header)
@@ -179,7 +188,7 @@ def _messages() -> list[tuple[str, Message]]:
     settled = SettlementTotals(
         TOTALS.domestic, TOTALS.foreign, SettlementResult.BALANCED, SettlementResult.BALANCED
     )
-    pairs = [
+    pairs: list[tuple[str, Message, Mapping[int, str | bytes]]] = [
         ("balance", _request("balance", None), {54: "1001156C000000123456"}),
         ("pre_auth", _request("pre_auth", 5000), {38: "654321"}),
         ("pre_auth_void", _request("pre_auth_void", 5000, ORIGINAL), {}),
