@@ -51,6 +51,9 @@ def read_length(prefix: bytes, max_length: int = MAX_LENGTH) -> int:
 def frame(msg: Message, max_length: int = MAX_LENGTH) -> bytes:
     """The bytes to send: length prefix, TPDU, header and body.
 
+    >>> frame(Message("0820", {11: "000007"})).hex().upper()
+    '0018600000000060310000000008200020000000000000000007'
+
     Raises:
         Iso8583Error: a value the profile does not accept (see :func:`host.protocol.encode_body`).
         FrameError: the message would be longer than ``max_length``.
@@ -63,6 +66,13 @@ def frame(msg: Message, max_length: int = MAX_LENGTH) -> bytes:
 
 def unframe(data: bytes, max_length: int = MAX_LENGTH) -> Message:
     """Decode one whole frame, length prefix included.
+
+    >>> unframe(bytes.fromhex("0018600000000060310000000008200020000000000000000007"))
+    Message(mti='0820', fields=[11])
+    >>> unframe(bytes.fromhex("0019600000000060310000000008200020000000000000000007"))
+    Traceback (most recent call last):
+    ...
+    host.errors.FrameError: length prefix says 25 bytes, 24 follow at offset 0
 
     Raises:
         FrameError: the frame is over ``max_length``, its prefix counts more or fewer bytes than follow,

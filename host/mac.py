@@ -104,6 +104,9 @@ def compute_mac(mab: bytes, mak: bytes, algorithm: MacAlgorithm = MacAlgorithm.C
 def build_mab(msg: Message, profile: MacProfile = CUP_ECB) -> bytes:
     """The MAC block of ``msg``: as if field 64 were present (its bit set in the bitmap), without it.
 
+    >>> build_mab(Message("0820", {11: "000007"})).hex().upper()
+    '08200020000000000001000007'
+
     Raises:
         Iso8583Error: the message does not encode (see :func:`host.protocol.encode_body`).
     """
@@ -118,6 +121,10 @@ def build_mab(msg: Message, profile: MacProfile = CUP_ECB) -> bytes:
 
 def mac_message(msg: Message, mak: bytes, profile: MacProfile = CUP_ECB) -> Message:
     """A copy of ``msg`` with field 64 set to its MAC under ``mak``.
+
+    >>> signed = mac_message(Message("0820", {11: "000007"}), bytes.fromhex("0123456789ABCDEF"))
+    >>> signed[64], verify_mac(signed, bytes.fromhex("0123456789ABCDEF"))
+    (b'320C5FAE', None)
 
     Raises:
         Iso8583Error: the message does not encode.

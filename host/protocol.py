@@ -290,6 +290,9 @@ def _encode(msg: Message) -> dict[str, dict[str, bytes]]:
 def encode_body(msg: Message) -> bytes:
     """The bytes of ``msg`` from the MTI to the last field (no length prefix, TPDU or header).
 
+    >>> encode_body(Message("0820", {11: "000007"})).hex().upper()
+    '08200020000000000000000007'
+
     Raises:
         Iso8583Error: an MTI outside :data:`host.profile.MTIS`, or a value with bad characters or length.
     """
@@ -314,6 +317,13 @@ def decode_body(
     data: bytes, base: int = 0, tpdu: Tpdu | None = None, header: Header | None = None
 ) -> Message:
     """Decode the bytes from the MTI to the last field; ``base`` is their offset in the frame.
+
+    >>> decode_body(bytes.fromhex("08200020000000000000000007"))
+    Message(mti='0820', fields=[11])
+    >>> decode_body(bytes.fromhex("0820002000000000000000000A"), base=13)
+    Traceback (most recent call last):
+    ...
+    host.errors.Iso8583Error: bad BCD at offset 25, field 11
 
     Raises:
         Iso8583Error: bad BCD in the MTI or a field, an MTI the profile does not use, a bitmap naming a
