@@ -161,18 +161,18 @@ class QrError(EmvError, ValueError):
     """A malformed or invalid QR payload: ``reason``, the 0-based character ``position`` (``None`` for a
     value given to the encoder) and ``id``, the ID path of the object (``"54"``, ``"62.09"``) when known.
 
-    >>> str(QrError("CRC mismatch", 244, "63"))
-    'CRC mismatch at position 244, ID 63'
+    >>> str(QrError("CRC mismatch", 244, "63")), str(QrError("not 4 decimal digits", None, "52"))
+    ('CRC mismatch at position 244, ID 63', 'not 4 decimal digits (ID 52)')
     """
 
     def __init__(self, reason: str, position: int | None = None, id: str | None = None) -> None:
         self.reason = reason
         self.position = position
         self.id = id
-        where = [] if position is None else [f"at position {position}"]
+        message = reason if position is None else f"{reason} at position {position}"
         if id is not None:
-            where.append(f"ID {id}")
-        super().__init__(" ".join([reason, ", ".join(where)]) if where else reason)
+            message += f", ID {id}" if position is not None else f" (ID {id})"
+        super().__init__(message)
 
     def __reduce__(self) -> tuple[type[QrError], tuple[str, int | None, str | None]]:
         return (type(self), (self.reason, self.position, self.id))
