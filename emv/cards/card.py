@@ -26,6 +26,7 @@ from emv.cards.personalise import CardImage
 from emv.cards.state import CardState, Session, Transaction
 from emv.cards.sw import SW_CLA_NOT_SUPPORTED, SW_INS_NOT_SUPPORTED, SW_NO_DIAGNOSIS, SW_WRONG_LENGTH, Reply
 from emv.errors import EmvError
+from emv.track import Track1, Track2, encode_track1, encode_track2
 
 __all__ = ["ATR", "COMMANDS", "Magstripe", "VirtualCard"]
 
@@ -59,10 +60,15 @@ COMMANDS: Mapping[int, tuple[frozenset[int], Handler]] = MappingProxyType(
 
 @dataclass(frozen=True)
 class Magstripe:
-    """The card's magnetic stripe image (ISO/IEC 7813, without sentinels and LRC); repr hides it."""
+    """The card's magnetic stripe: both tracks parsed, and their images as on the stripe; repr hides them.
 
-    track1: str = field(repr=False)
-    track2: str = field(repr=False)
+    ``track1_image`` and ``track2_image`` carry sentinels and LRC (:func:`emv.track.encode_track1`).
+    """
+
+    track1: Track1
+    track2: Track2
+    track1_image: str = field(repr=False)
+    track2_image: str = field(repr=False)
 
     def __str__(self) -> str:
         return repr(self)
@@ -103,7 +109,7 @@ class VirtualCard:
     def magstripe(self) -> Magstripe:
         """The track 1 and track 2 images of the card's stripe."""
         p = self._session.image.profile
-        return Magstripe(p.track1, p.track2)
+        return Magstripe(p.track1, p.track2, encode_track1(p.track1), encode_track2(p.track2))
 
     def remove(self) -> None:
         """Pull the card out of the reader: the next :meth:`transmit` raises :class:`CardRemovedError`."""

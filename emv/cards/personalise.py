@@ -25,6 +25,7 @@ from emv.cards.keys import RsaKeyPair, load_ca_key, load_card_key
 from emv.cards.profile import Profile
 from emv.crypto.errors import CryptoError
 from emv.tlv import encode
+from emv.track import encode_track2_equivalent
 
 __all__ = ["CERT_TAGS", "PSE_NAME", "CardImage", "build_record", "personalise"]
 
@@ -67,11 +68,10 @@ def _cn(digits: str) -> bytes:
 
 def _profile_data(p: Profile) -> dict[int, bytes]:
     """The data elements a profile defines directly (Book 3, Annex A)."""
-    track2 = p.track2.replace("=", "D")
     data = {
         0x4F: p.aid,
         0x50: p.label.encode("ascii"),
-        0x57: _cn(track2),
+        0x57: bytes.fromhex(encode_track2_equivalent(p.track2)),
         0x5A: _cn(p.pan),
         0x5F20: p.cardholder_name.encode("ascii"),
         0x5F24: _bcd_date(p.expiry),
@@ -91,7 +91,7 @@ def _profile_data(p: Profile) -> dict[int, bytes]:
         0x9F0E: p.iac_denial,
         0x9F0F: p.iac_online,
         0x9F14: bytes((p.lower_offline_limit,)),
-        0x9F1F: p.track1.split("^")[2][7:].encode("ascii"),
+        0x9F1F: p.track1.discretionary.encode("ascii"),
         0x9F23: bytes((p.upper_offline_limit,)),
         0x9F42: p.currency,
     }

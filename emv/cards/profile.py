@@ -12,8 +12,11 @@ Sections: ``[application]`` ``[cardholder]`` ``[risk]`` ``[crypto]`` ``[records]
 ``[tags]`` (extra data objects, ``"9F44" = "02"``) ``[faults]`` ``[pse]`` ``[log]``; the shipped profiles show
 every key.
 
->>> is_luhn_valid("4761739001010010"), is_luhn_valid("4761739001010011")
-(True, False)
+Tracks are given as strings without sentinels and parsed with :mod:`emv.track`, which also encodes the
+magnetic stripe image and tag ``57``.
+
+>>> list(load_profile_data("pin-blocked")["cardholder"])[:2]
+['pan', 'psn']
 """
 
 from __future__ import annotations
@@ -27,17 +30,9 @@ from emv.cards.cvn import CARD_CRYPTOGRAMS, CardCryptogram
 from emv.cards.errors import ProfileError
 from emv.cards.resources import read_package_toml
 from emv.dol import Dol, DolError, parse_dol
+from emv.track import Track1, Track2, TrackError, is_luhn_valid, parse_track1, parse_track2
 
-__all__ = ["Profile", "is_luhn_valid", "load_profile_data", "parse_profile"]
-
-
-def is_luhn_valid(digits: str) -> bool:
-    """Tell whether a PAN passes the ISO/IEC 7812-1 (Luhn) check digit test."""
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
+__all__ = ["Profile", "load_profile_data", "parse_profile"]
 
 
 @dataclass(frozen=True)
@@ -67,8 +62,8 @@ class Profile:
     expiry: datetime.date
     service_code: str
     cardholder_name: str = field(repr=False)
-    track1: str = field(repr=False)
-    track2: str = field(repr=False)
+    track1: Track1
+    track2: Track2
     pin: str = field(repr=False)
     pin_try_limit: int
     pin_try_counter: int
@@ -235,13 +230,20 @@ def _check_afl(profile: str, afl: bytes, records: dict[tuple[int, int], tuple[in
                 raise ProfileError(profile, "records", f"lack SFI {sfi} record {rec} of the AFL")
 
 
-def _check_tracks(profile: str, pan: str, expiry: datetime.date, svc: str, t1: str, t2: str) -> None:
-    yymm = expiry.strftime("%y%m")
-    if not t2.startswith(f"{pan}={yymm}{svc}") or not t2.replace("=", "").isdigit():
-        raise ProfileError(profile, "cardholder.track2", "does not hold the PAN, expiry and service code")
-    parts = t1.split("^")
-    if len(parts) != 3 or parts[0] != f"B{pan}" or not parts[2].startswith(yymm + svc):
-        raise ProfileError(profile, "cardholder.track1", "does not hold the PAN, expiry and service code")
+def _tracks(holder: _Section, pan: str, expiry: datetime.date, svc: str) -> tuple[Track1, Track2]:
+    """Parse both tracks and check they hold the card's PAN, expiry and service code (ISO/IEC 7813)."""
+    key = "track1"
+    try:
+        track1 = parse_track1(holder.get(key, str))
+        key = "track2"
+        track2 = parse_track2(holder.get(key, str))
+    except TrackError as exc:
+        raise holder.error(key, f"is not a track ({exc.reason})") from None
+    card = (pan, expiry.strftime("%y%m"), svc)
+    for key, track in (("track1", track1), ("track2", track2)):
+        if (track.pan.digits, track.expiry_yymm, track.service_code.digits) != card:
+            raise holder.error(key, "does not hold the PAN, expiry and service code")
+    return track1, track2
 
 
 def _check_cdol_covers(profile: str, cryptogram: CardCryptogram, pdol: bytes, cdol1: bytes) -> None:
@@ -269,8 +271,7 @@ def parse_profile(name: str, data: dict[str, Any]) -> Profile:
     if not is_luhn_valid(pan):
         raise holder.error("pan", "fails the Luhn check")
     expiry, svc = holder.date("expiry"), holder.digits("service_code", range(3, 4))
-    track1, track2 = holder.get("track1", str), holder.get("track2", str)
-    _check_tracks(name, pan, expiry, svc, track1, track2)
+    track1, track2 = _tracks(holder, pan, expiry, svc)
     records = _records(name, data)
     afl = app.hex("afl")
     _check_afl(name, afl, records)
