@@ -25,6 +25,7 @@ __all__ = [
     "TerminationError",
     "Transaction",
     "Transmit",
+    "bcd_value",
     "exchange",
 ]
 
@@ -213,3 +214,15 @@ def exchange(ctx: Context, capdu: bytes) -> apdu.Response:
     r = apdu.Response.parse(ctx.transmit(capdu))
     ctx.trace[-1] += f" -> {r.sw:04X}"
     return r
+
+
+def bcd_value(raw: bytes | None) -> int | None:
+    """The number in a BCD (format n) value, or None when absent or not decimal digits.
+
+    >>> bcd_value(bytes.fromhex("0156")), bcd_value(bytes.fromhex("0A56")), bcd_value(None)
+    (156, None, None)
+    """
+    if raw is None:
+        return None
+    text = raw.hex()
+    return int(text) if text.isdigit() else None

@@ -26,6 +26,7 @@ from emv.kernel.context import (
     TVR_PIN_TRY_LIMIT_EXCEEDED,
     TVR_UNRECOGNISED_CVM,
     Context,
+    bcd_value,
     exchange,
 )
 
@@ -51,8 +52,8 @@ def _condition_holds(ctx: Context, cond: int, code: int, x: int, y: int) -> bool
     kind = ctx.txn.transaction_type
     unattended = ctx.params.terminal_type & 0x0F in (4, 5, 6)
     cash, cashback = kind == 0x01, kind == 0x09
-    app_currency = ctx.card.get(0x9F42)
-    in_app_currency = app_currency is not None and int(app_currency.hex() or "0") == (
+    app_currency = bcd_value(ctx.card.get(0x9F42))
+    in_app_currency = app_currency is not None and app_currency == (
         ctx.txn.currency_n or ctx.params.transaction_currency
     )
     amount = ctx.txn.amount_minor

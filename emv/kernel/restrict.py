@@ -12,6 +12,7 @@ from emv.kernel.context import (
     TVR_SERVICE_NOT_ALLOWED,
     TVR_VERSIONS_DIFFER,
     Context,
+    bcd_value,
 )
 
 __all__ = ["card_date", "restrict"]
@@ -39,10 +40,10 @@ def _usage_allowed(ctx: Context, auc: bytes) -> bool:
     atm = ctx.params.terminal_type in ATM_TYPES
     if not auc[0] & (0x02 if atm else 0x01):
         return False
-    country = ctx.card.get(0x5F28)
+    country = bcd_value(ctx.card.get(0x5F28))
     if country is None:
         return True
-    domestic = int(country.hex() or "0") == ctx.params.terminal_country
+    domestic = country == ctx.params.terminal_country
     kind = ctx.txn.transaction_type
     if kind == 0x01:  # cash
         return bool(auc[0] & (0x80 if domestic else 0x40))
