@@ -1,0 +1,101 @@
+"""terminal.journal: write order, reversal record, crash recovery, PAN at rest."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from terminal.journal import REVERSAL_TRIES, Journal, JournalError
+
+PAN = "6224242900000113"
+KEY = bytes(range(32))
+
+
+def _open(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "journal.db", KEY)
+
+
+def test_reversal_record_exists_before_the_request_leaves(tmp_path: Path) -> None:
+    j = _open(tmp_path)
+    txn = j.begin_online("sale", 1000, 156, PAN, "chip", trace=j.next_trace())
+    pending = j.pending_reversal()
+    assert pending is not None and pending.txn.id == txn and pending.reason == "98"
+    with pytest.raises(JournalError):  # nothing else goes online while it is pending
+        j.begin_online("sale", 500, 156, PAN, "chip", trace=j.next_trace())
+    j.record_outcome(txn, "approved", response_code="00", rrn="123456789012", auth_code="A1B2C3")
+    assert j.pending_reversal() is None
+    row = j.get(txn)
+    assert row is not None and row.state == "approved" and row.receipt == "pending"
+
+
+def test_crash_after_request_leaves_recovers_a_98_reversal(tmp_path: Path) -> None:
+    j = _open(tmp_path)
+    txn = j.begin_online("sale", 1000, 156, PAN, "chip", trace=j.next_trace())
+    j.db.close()  # power cut: no outcome recorded
+    j2 = _open(tmp_path)
+    rec = j2.recovery()
+    assert [r.txn.id for r in rec.pending_reversals] == [txn] and rec.pending_reversals[0].reason == "98"
+    assert [t.id for t in rec.interrupted] == [txn]
+    assert j2.get(txn).state == "failed"  # type: ignore[union-attr]
+    j2.reversal_sent(txn, answered=True)
+    assert j2.pending_reversal() is None and j2.get(txn).state == "reversed"  # type: ignore[union-attr]
+
+
+def test_unprinted_receipt_is_offered_after_a_crash(tmp_path: Path) -> None:
+    j = _open(tmp_path)
+    txn = j.begin_online("sale", 1000, 156, PAN, "chip", trace=j.next_trace())
+    j.record_outcome(txn, "approved", response_code="00")
+    j.db.close()
+    rec = _open(tmp_path).recovery()
+    assert [t.id for t in rec.unprinted] == [txn] and not rec.pending_reversals
+
+
+def test_reversal_kept_after_three_tries_and_retried_next_session(tmp_path: Path) -> None:
+    j = _open(tmp_path)
+    txn = j.begin_online("sale", 1000, 156, PAN, "chip", trace=j.next_trace())
+    j.record_outcome(txn, "approved", response_code="00", reversal_reason="06")
+    for _ in range(REVERSAL_TRIES):
+        pending = j.pending_reversal()
+        assert pending is not None and pending.reason == "06"
+        j.reversal_sent(txn, answered=False)
+    assert j.pending_reversal() is None  # kept, not blocking this session
+    rec = j.recovery()  # next session
+    assert rec.pending_reversals[0].tries == 0 and j.pending_reversal() is not None
+
+
+def test_pan_is_encrypted_at_rest_and_masked_in_rows(tmp_path: Path) -> None:
+    j = _open(tmp_path)
+    txn = j.begin_online("sale", 1000, 156, PAN, "chip", trace=j.next_trace())
+    j.record_outcome(txn, "approved", response_code="00")
+    assert j.get(txn).pan_masked == "622424******0113"  # type: ignore[union-attr]
+    assert j.reveal_pan(txn) == PAN
+    j.db.execute("PRAGMA wal_checkpoint(FULL)")
+    j.close()
+    for name in os.listdir(tmp_path):
+        assert PAN.encode() not in (tmp_path / name).read_bytes()
+    with pytest.raises(JournalError):
+        Journal(tmp_path / "journal.db", bytes(32)).reveal_pan(txn)
+
+
+def test_amounts_are_integers(tmp_path: Path) -> None:
+    j = _open(tmp_path)
+    with pytest.raises(JournalError):
+        j.begin_online("sale", 10.5, 156, PAN, "chip", trace=1)  # type: ignore[arg-type]
+
+
+def test_trace_numbers_wrap_and_batch_is_adopted(tmp_path: Path) -> None:
+    j = _open(tmp_path)
+    j.db.execute("UPDATE counters SET value=999998 WHERE name='trace'")
+    assert [j.next_trace(), j.next_trace(), j.next_trace()] == [999999, 1, 2]
+    j.set_batch(25)
+    assert j.batch == 25
+
+
+def test_schema_newer_than_firmware_is_refused(tmp_path: Path) -> None:
+    j = _open(tmp_path)
+    j.db.execute("PRAGMA user_version=99")
+    j.close()
+    with pytest.raises(JournalError):
+        _open(tmp_path)
