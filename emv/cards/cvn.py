@@ -15,6 +15,12 @@ verification results (CVR) its risk management computed.
   method 2 (``80``), ARPC method 1; the AC covers ``9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82 9F36`` and the 6-byte
   CVR (IAD bytes 3-8). IAD ``KDI | CVN 14 | CVR (6) | DAC/IDN (2, zero) | counters (8, zero)``, 18 bytes.
 
+Secure messaging (issuer scripts) per version, as pyemv 1.5 ``pyemv.cvn`` models Visa CVN 10/18 and
+Mastercard CVN 20: Visa versions derive the SMI/SMC session keys by the Visa ATC method and carry a new PIN
+as a VIS PIN block (:class:`PinCipher`); ``MCHIP_CVN20`` derives them as common session keys from the ARQC
+and carries an ISO format 2 block; ``PBOC_CVN01`` uses common session keys from the ATC and the EMV
+padding [U: PBOC 3.0 Part 5 not checked].
+
 The CVR bit layouts follow Visa VIS / PBOC 3.0 (4 bytes, first the length 03) and M/Chip 4 (6 bytes); both
 are from public descriptions of those specifications [U: not checked against the specifications].
 
@@ -42,7 +48,16 @@ from emv.crypto.ac import (
 )
 from emv.crypto.mac import Padding
 
-__all__ = ["CARD_CRYPTOGRAMS", "MCHIP_CVN20", "AcType", "CardCryptogram", "CvrFacts", "IadFormat"]
+__all__ = [
+    "CARD_CRYPTOGRAMS",
+    "MCHIP_CVN20",
+    "AcType",
+    "CardCryptogram",
+    "CvrFacts",
+    "IadFormat",
+    "PinCipher",
+    "SmKey",
+]
 
 
 class AcType(enum.IntEnum):
@@ -51,6 +66,22 @@ class AcType(enum.IntEnum):
     AAC = 0x00
     TC = 0x40
     ARQC = 0x80
+
+
+class SmKey(enum.Enum):
+    """How the secure messaging session keys come from the ICC SMI/SMC master keys (Book 2, 9.2.1, A1.3)."""
+
+    VISA_ATC = "visa"  # K_A xor (00..00 | ATC), K_B xor (00..00 | ~ATC), parity adjusted (Visa VIS)
+    COMMON_ATC = "common-atc"  # EMV common session key, R = ATC | 00 x 6
+    COMMON_AC = "common-ac"  # EMV common session key, R = the ARQC, + 1 per further script command
+
+
+class PinCipher(enum.Enum):
+    """How PIN CHANGE carries the new PIN, enciphered under the SMC session key (Book 2, 9.3)."""
+
+    VISA = "visa"  # VIS PIN block, length byte prefixed, ISO/IEC 9797-1 method 2 padding, TDES ECB
+    MASTERCARD = "mastercard"  # ISO 9564-1 format 2 block, TDES CBC, padding only if not whole blocks
+    EMV = "emv"  # ISO 9564-1 format 2 block, method 2 padding always, TDES CBC
 
 
 class IadFormat(enum.Enum):
@@ -167,6 +198,8 @@ class CardCryptogram:
     version: CryptogramVersion
     cvn: int
     iad_format: IadFormat
+    sm_key: SmKey
+    pin_cipher: PinCipher
 
     def build_iad(self, dki: int, facts: CvrFacts) -> bytes:
         """The issuer application data ``9F10`` carrying the CVR of ``facts``.
@@ -189,10 +222,12 @@ CARD_CRYPTOGRAMS: Mapping[str, CardCryptogram] = MappingProxyType(
     {
         c.key: c
         for c in (
-            CardCryptogram("VISA_CVN10", VISA_CVN10, 0x0A, IadFormat.VISA),
-            CardCryptogram("VISA_CVN18", VISA_CVN18, 0x12, IadFormat.VISA),
-            CardCryptogram("PBOC_CVN01", PBOC_CVN01, 0x01, IadFormat.PBOC),
-            CardCryptogram("MCHIP_CVN20", MCHIP_CVN20, 0x14, IadFormat.MCHIP),
+            CardCryptogram("VISA_CVN10", VISA_CVN10, 0x0A, IadFormat.VISA, SmKey.VISA_ATC, PinCipher.VISA),
+            CardCryptogram("VISA_CVN18", VISA_CVN18, 0x12, IadFormat.VISA, SmKey.VISA_ATC, PinCipher.VISA),
+            CardCryptogram("PBOC_CVN01", PBOC_CVN01, 0x01, IadFormat.PBOC, SmKey.COMMON_ATC, PinCipher.EMV),
+            CardCryptogram(
+                "MCHIP_CVN20", MCHIP_CVN20, 0x14, IadFormat.MCHIP, SmKey.COMMON_AC, PinCipher.MASTERCARD
+            ),
         )
     }
 )

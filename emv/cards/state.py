@@ -98,6 +98,7 @@ class Transaction:
     first_ac: bytes = b""  # the cryptogram of the first GENERATE AC: scripts are MACed over it
     issuer_auth_performed: bool = False
     issuer_auth_ok: bool = False
+    script_index: int = 0  # script commands received so far in this transaction
     # the card's history as it stood at GPO (the CVR reports it even if this transaction changes it)
     last_online_not_completed: bool = False
     issuer_auth_failed_last: bool = False
