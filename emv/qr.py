@@ -34,6 +34,8 @@ and the encoder of one format belong together.
 
 from __future__ import annotations
 
+import importlib
+import io
 import itertools
 from binascii import crc_hqx
 from collections.abc import Iterable, Sequence
@@ -41,6 +43,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar
 
+from config.errors import PosError
 from emv.errors import EmvError
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "MerchantAccount",
     "Mpm",
     "QrError",
+    "QrRenderUnavailable",
     "build_mpm",
     "crc16_ccitt_false",
     "currency_exponent",
@@ -58,6 +62,7 @@ __all__ = [
     "format_amount",
     "is_template",
     "object_name",
+    "render_png",
     "split_objects",
     "with_crc",
 ]
@@ -797,3 +802,32 @@ def _check_additional(additional: AdditionalData) -> list[tuple[str, str]]:
             raise QrError("consumer data request is not distinct letters of A, M, E", None, "62.09")
         _ans(value, f"62.{oid}", 1, 25 if oid < "10" else 99)
     return objects
+
+
+class QrRenderUnavailable(PosError):  # noqa: N818 (named like STYLE.md's DriverUnavailable)
+    """The QR symbol library is not installed: ``package`` names it (a deployment fault, not bad input)."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        super().__init__(f"missing package {package}: needed to draw a QR symbol (pip install {package})")
+
+
+def render_png(payload: str, scale: int = 4) -> bytes:
+    """The PNG image of the QR symbol (ISO/IEC 18004) of ``payload``: byte mode, UTF-8 (so that Chinese
+    text is not put in Kanji mode), error correction level M, a 4-module quiet zone. ``segno`` (pure
+    Python) is imported only here.
+
+    Raises:
+        QrRenderUnavailable: ``segno`` is not installed.
+    """
+    try:
+        segno = importlib.import_module("segno")
+    except ModuleNotFoundError as exc:
+        if exc.name != "segno":
+            raise
+        raise QrRenderUnavailable("segno") from exc
+    out = io.BytesIO()
+    segno.make(payload, error="m", mode="byte", encoding="utf-8", micro=False).save(
+        out, kind="png", scale=scale
+    )
+    return out.getvalue()

@@ -32,6 +32,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "boot the terminal (for now: decode the shipped sample card data)"),
     "tlv": ("tlv", "decode BER-TLV with tag names; sensitive values masked"),
+    "qr": ("qr", "EMVCo merchant QR: decode with the CRC checked, encode (optionally to PNG)"),
     "iso8583": ("iso8583", "decode a framed CUP ISO 8583 message; PAN and track masked"),
 }
 
