@@ -7,9 +7,10 @@ verification results (CVR) its risk management computed.
 
 - ``VISA_CVN18`` (:data:`emv.crypto.ac.VISA_CVN18`) and ``VISA_CVN10``: Visa format IAD
   ``06 | DKI | CVN | CVR (03 + 3 bytes)``, 7 bytes; CVN18 covers the whole IAD, CVN10 the CVR.
-- ``PBOC_CVN01`` (:data:`emv.crypto.ac.PBOC_CVN01`): PBOC 3.0 IAD ``07 | DKI | 01 | CVR (4) | 01
-  (algorithm: TDES) | 0A 01 00 00 00 00 00 00 00 00 00`` (19 bytes, the layout of the real CUP field 55 in
-  DOMAIN_FACTS vector 1, issuer discretionary data zeroed); the CVR is the Visa one.
+- ``PBOC_CVN01`` (:data:`emv.crypto.ac.PBOC_CVN01`, the PBOC process key from the ATC): PBOC 3.0 IAD
+  ``07 | DKI | 01 | CVR (4) | 01 (algorithm: TDES) | 0A 01 00 00 00 00 00 00 00 00 00`` (19 bytes, the
+  layout of the real CUP field 55 in DOMAIN_FACTS vector 1, issuer discretionary data zeroed); the CVR is
+  the Visa one.
 - ``MCHIP_CVN20`` (:data:`MCHIP_CVN20`, defined here): a Mastercard-like version, not M/Chip-exact (the M/Chip
   algorithms are proprietary): ICC master key by option A, EMV common session key from the ATC, padding
   method 2 (``80``), ARPC method 1; the AC covers ``9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82 9F36`` and the 6-byte
@@ -18,8 +19,9 @@ verification results (CVR) its risk management computed.
 Secure messaging (issuer scripts) per version, as pyemv 1.5 ``pyemv.cvn`` models Visa CVN 10/18 and
 Mastercard CVN 20: Visa versions derive the SMI/SMC session keys by the Visa ATC method and carry a new PIN
 as a VIS PIN block (:class:`PinCipher`); ``MCHIP_CVN20`` derives them as common session keys from the ARQC
-and carries an ISO format 2 block; ``PBOC_CVN01`` uses common session keys from the ATC and the EMV
-padding [U: PBOC 3.0 Part 5 not checked].
+and carries an ISO format 2 block; ``PBOC_CVN01`` derives them as its AC session key (the PBOC process
+key from the ATC, :func:`emv.crypto.kd.derive_pboc_sk`) and pads the ISO block the EMV way [U: PBOC 3.0
+Part 5 not checked].
 
 The CVR bit layouts follow Visa VIS / PBOC 3.0 (4 bytes, first the length 03) and M/Chip 4 (6 bytes); both
 are from public descriptions of those specifications [U: not checked against the specifications].
@@ -72,7 +74,7 @@ class SmKey(enum.Enum):
     """How the secure messaging session keys come from the ICC SMI/SMC master keys (Book 2, 9.2.1, A1.3)."""
 
     VISA_ATC = "visa"  # K_A xor (00..00 | ATC), K_B xor (00..00 | ~ATC), parity adjusted (Visa VIS)
-    COMMON_ATC = "common-atc"  # EMV common session key, R = ATC | 00 x 6
+    PBOC_ATC = "pboc-atc"  # E_MK(00 x 6 | ATC) | E_MK(00 x 6 | ~ATC), the PBOC process key
     COMMON_AC = "common-ac"  # EMV common session key, R = the ARQC, + 1 per further script command
 
 
@@ -224,7 +226,7 @@ CARD_CRYPTOGRAMS: Mapping[str, CardCryptogram] = MappingProxyType(
         for c in (
             CardCryptogram("VISA_CVN10", VISA_CVN10, 0x0A, IadFormat.VISA, SmKey.VISA_ATC, PinCipher.VISA),
             CardCryptogram("VISA_CVN18", VISA_CVN18, 0x12, IadFormat.VISA, SmKey.VISA_ATC, PinCipher.VISA),
-            CardCryptogram("PBOC_CVN01", PBOC_CVN01, 0x01, IadFormat.PBOC, SmKey.COMMON_ATC, PinCipher.EMV),
+            CardCryptogram("PBOC_CVN01", PBOC_CVN01, 0x01, IadFormat.PBOC, SmKey.PBOC_ATC, PinCipher.EMV),
             CardCryptogram(
                 "MCHIP_CVN20", MCHIP_CVN20, 0x14, IadFormat.MCHIP, SmKey.COMMON_AC, PinCipher.MASTERCARD
             ),

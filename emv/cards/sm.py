@@ -62,8 +62,8 @@ def derive_sm_key(cryptogram: CardCryptogram, icc_mk: bytes, atc: bytes, ac: byt
         left = bytes(6) + atc
         right = bytes(6) + bytes((atc[0] ^ 0xFF, atc[1] ^ 0xFF))
         return des.adjust_parity(bytes(a ^ b for a, b in zip(icc_mk, left + right, strict=True)))
-    if cryptogram.sm_key is SmKey.COMMON_ATC:
-        return kd.derive_common_sk(icc_mk, kd.build_diversifier(atc))
+    if cryptogram.sm_key is SmKey.PBOC_ATC:
+        return kd.derive_pboc_sk(icc_mk, atc)
     r = ((int.from_bytes(ac, "big") + index) % (1 << 64)).to_bytes(8, "big")
     return kd.derive_common_sk(icc_mk, r)
 
