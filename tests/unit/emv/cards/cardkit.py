@@ -175,7 +175,10 @@ def recover_chain(ex: Exchange, static: bytes) -> Chain:
         tail = icc_remainder + icc_exp + static
         assert icc[-21:-1] == hashlib.sha1(icc[1 : n_i_len - 21] + tail).digest()
         icc_modulus = (icc[21 : n_i_len - 21] + icc_remainder)[:n_ic_len]
-        chain.icc_modulus, chain.icc_exponent = int.from_bytes(icc_modulus, "big"), int.from_bytes(icc_exp, "big")
+        chain.icc_modulus, chain.icc_exponent = (
+            int.from_bytes(icc_modulus, "big"),
+            int.from_bytes(icc_exp, "big"),
+        )
     if 0x93 in data:
         ssad = recover(data[0x93], chain.issuer_modulus, chain.issuer_exponent)
         assert ssad[:3] == b"\x6a\x03\x01" and ssad[-1] == 0xBC
