@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 
 from emv.apdu import Command
-from emv.cards.sm import decipher_pin, derive_icc_mk, derive_sm_key, generate_script_mac
+from emv.cards.sm import decipher_pin, derive_icc_mk, derive_sm_key, generate_script_mac, script_ac
 from emv.cards.state import Phase, Session
 from emv.cards.sw import (
     SW_CONDITIONS,
@@ -43,8 +43,8 @@ def icc_mk(s: Session, imk: bytes) -> bytes:
 def _sm_key(s: Session, imk: bytes) -> bytes:
     """The session key of the current script command under issuer master key ``imk``."""
     p = s.image.profile
-    atc = s.state.atc.to_bytes(2, "big")
-    return derive_sm_key(p.cryptogram, icc_mk(s, imk), atc, s.tx.first_ac, s.tx.script_index)
+    ac = script_ac(p.cryptogram, s.tx.first_ac, s.tx.script_index)
+    return derive_sm_key(p.cryptogram, icc_mk(s, imk), s.state.atc.to_bytes(2, "big"), ac)
 
 
 def _apply(s: Session, cmd: Command, data: bytes) -> int:
@@ -91,7 +91,8 @@ def issuer_script(s: Session, cmd: Command) -> Reply:
     data, mac = cmd.data[:-mac_length], cmd.data[-mac_length:]
     header = bytes((cmd.cla, cmd.ins, cmd.p1, cmd.p2, len(cmd.data)))
     atc = st.atc.to_bytes(2, "big")
-    expected = generate_script_mac(_sm_key(s, p.imk_smi), header, atc, s.tx.first_ac, data, mac_length)
+    ac = script_ac(p.cryptogram, s.tx.first_ac, s.tx.script_index)
+    expected = generate_script_mac(_sm_key(s, p.imk_smi), header, atc, ac, data, mac_length)
     if not hmac.compare_digest(expected, mac):
         s.tx.script_index += 1
         st.script_failed = True

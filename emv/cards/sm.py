@@ -3,11 +3,11 @@
 Integrity (9.2, format 2): the MAC, ISO/IEC 9797-1 algorithm 3 with padding method 2, is computed under the
 SMI session key over ``CLA INS P1 P2 Lc | ATC | AC | command data``, where Lc counts the MAC and AC is the
 cryptogram of the first GENERATE AC of the transaction (the ARQC the issuer saw, for template 71 and 72
-scripts alike); the command carries the MAC after its data. Confidentiality (9.3): PIN CHANGE carries the new
-PIN enciphered under the SMC session key. How the session keys and the PIN data are formed depends on the
-cryptogram version (:class:`emv.cards.cvn.SmKey`, :class:`emv.cards.cvn.PinCipher`), after the models of
-pyemv 1.5 ``pyemv.cvn``. The card (:mod:`emv.cards.script`) and the issuer (the host simulator, tests) share
-these functions.
+scripts alike; :func:`script_ac` for Mastercard-like chaining); the command carries the MAC after its
+data. Confidentiality (9.3): PIN CHANGE carries the new PIN enciphered under the SMC session key. How the
+session keys and the PIN data are formed depends on the cryptogram version (:class:`emv.cards.cvn.SmKey`,
+:class:`emv.cards.cvn.PinCipher`), after the models of pyemv 1.5 ``pyemv.cvn``. The card
+(:mod:`emv.cards.script`) and the issuer (the host simulator, tests) share these functions.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "derive_sm_key",
     "encipher_pin",
     "generate_script_mac",
+    "script_ac",
 ]
 
 _PAD = b"\x80" + bytes(7)
@@ -42,10 +43,25 @@ def derive_icc_mk(cryptogram: CardCryptogram, imk: bytes, pan: str, psn: str) ->
     return kd.derive_icc_mk_a(imk, pan, psn)
 
 
-def derive_sm_key(cryptogram: CardCryptogram, icc_mk: bytes, atc: bytes, ac: bytes, index: int = 0) -> bytes:
-    """The SMI or SMC session key of a script command (Book 2, 9.2.1 and A1.3).
+def script_ac(cryptogram: CardCryptogram, ac: bytes, index: int) -> bytes:
+    """The AC a script command uses: the first AC, plus ``index`` for ``COMMON_AC`` versions.
 
-    ``index`` counts the script commands of the transaction before this one (used by ``COMMON_AC``).
+    ``index`` counts the script commands of the transaction before this one; pyemv's Mastercard CVN 20
+    model adds one to 9F26 for each further command, in the key diversifier and in the MAC data alike.
+
+    >>> from emv.cards.cvn import CARD_CRYPTOGRAMS
+    >>> script_ac(CARD_CRYPTOGRAMS["MCHIP_CVN20"], bytes.fromhex("00000000000000FF"), 1).hex()
+    '0000000000000100'
+    >>> script_ac(CARD_CRYPTOGRAMS["VISA_CVN18"], bytes(8), 3) == bytes(8)
+    True
+    """
+    if cryptogram.sm_key is not SmKey.COMMON_AC or not index:
+        return ac
+    return ((int.from_bytes(ac, "big") + index) % (1 << 64)).to_bytes(8, "big")
+
+
+def derive_sm_key(cryptogram: CardCryptogram, icc_mk: bytes, atc: bytes, ac: bytes) -> bytes:
+    """The SMI or SMC session key of a script command (Book 2, 9.2.1, A1.3); ``ac`` from :func:`script_ac`.
 
     >>> from emv.cards.cvn import CARD_CRYPTOGRAMS
     >>> mk = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
@@ -64,8 +80,7 @@ def derive_sm_key(cryptogram: CardCryptogram, icc_mk: bytes, atc: bytes, ac: byt
         return des.adjust_parity(bytes(a ^ b for a, b in zip(icc_mk, left + right, strict=True)))
     if cryptogram.sm_key is SmKey.PBOC_ATC:
         return kd.derive_pboc_sk(icc_mk, atc)
-    r = ((int.from_bytes(ac, "big") + index) % (1 << 64)).to_bytes(8, "big")
-    return kd.derive_common_sk(icc_mk, r)
+    return kd.derive_common_sk(icc_mk, ac)
 
 
 def generate_script_mac(
