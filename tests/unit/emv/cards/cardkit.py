@@ -56,11 +56,11 @@ class Exchange:
     """A terminal-side driver of one transaction against a card; ``sw`` is the last status word."""
 
     card: VirtualCard
-    terminal: dict[int, bytes] = field(default_factory=lambda: dict(TERMINAL))
+    terminal: dict[int, bytes] = field(default_factory=lambda: dict(TERMINAL), repr=False)
     sw: int = 0
     pdol_data: bytes = b""
     cdol1_data: bytes = b""
-    records: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    records: dict[tuple[int, int], bytes] = field(default_factory=dict, repr=False)
 
     def send(self, capdu: bytes) -> bytes:
         r = self.card.transmit(capdu)
