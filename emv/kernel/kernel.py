@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 from collections.abc import Callable
 
 from config.errors import PosError
@@ -67,6 +68,7 @@ class ContactKernel:
         *,
         unpredictable: Callable[[], bytes] = lambda: os.urandom(4),
         recent_amount: Callable[[bytes], int] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.params = params
         self.capks = capks
@@ -74,6 +76,7 @@ class ContactKernel:
         self.ui = ui
         self._unpredictable = unpredictable
         self._recent_amount = recent_amount
+        self._rng = rng
         self.ctx: Context | None = None
         self._icc: oda.PublicKey | None = None
 
@@ -84,6 +87,8 @@ class ContactKernel:
         ctx = Context(self.params, txn, self.transmit, self.ui, self._unpredictable())
         if self._recent_amount is not None:
             ctx.recent_amount = self._recent_amount
+        if self._rng is not None:
+            ctx.rng = self._rng
         self.ctx, self._icc = ctx, None
         try:
             self._select_and_read(ctx)

@@ -98,8 +98,9 @@ def _from_pse(ctx: Context) -> list[Candidate] | None:
 MAX_OCCURRENCES = 16  # a card answering 9000 to every SELECT next must not loop the terminal
 
 
-def _from_aid_list(ctx: Context) -> list[Candidate]:
-    """SELECT each terminal AID, then SELECT next while partial selection allows it (Book 1 12.3.3)."""
+def _from_aid_list(ctx: Context, blocked: list[bytes]) -> list[Candidate]:
+    """SELECT each terminal AID, then SELECT next while partial selection allows it (Book 1 12.3.3).
+    Applications that answer 6283 (blocked) are not candidates; their AIDs are added to ``blocked``."""
     out: list[Candidate] = []
     for params in ctx.params.aids:
         r = exchange(ctx, apdu.select(params.aid))
@@ -111,6 +112,8 @@ def _from_aid_list(ctx: Context) -> list[Candidate]:
             except tlv.TlvError:
                 break
             df_name = fci.find(0x84) or b""
+            if r.sw == 0x6283:
+                blocked.append(df_name)
             exact = df_name == params.aid
             if r.ok and (exact or (params.partial_selection and df_name.startswith(params.aid))):
                 prio, confirm = _priority(fci.find(0x87))
@@ -126,11 +129,15 @@ def build_candidates(ctx: Context) -> list[Candidate]:
     """The candidate list (Book 1 12.3): PSE first, the list of AIDs when there is no usable PSE.
 
     Raises:
-        SelectionError: the card is blocked (6A81), or no application is mutually supported.
+        SelectionError: the card is blocked (6A81), its applications are blocked (6283: no fallback), or no
+            application is mutually supported (fallback to magstripe allowed).
     """
     found = _from_pse(ctx)
+    blocked: list[bytes] = []
     if not found:
-        found = _from_aid_list(ctx)
+        found = _from_aid_list(ctx, blocked)
+    if not found and blocked:
+        raise SelectionError("the card's application is blocked", fallback=False)
     if not found:
         raise SelectionError("no mutually supported application", fallback=True)
     unique: dict[bytes, Candidate] = {}

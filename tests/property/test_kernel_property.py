@@ -63,3 +63,32 @@ def test_mutated_card_responses_give_an_outcome(
     if first.outcome is Outcome.GO_ONLINE:
         final = kernel.complete(HostReply(b"00" if approve else b"05", bytes(10), b""))
         assert final.outcome in (Outcome.APPROVED_ONLINE, Outcome.DECLINED_ONLINE, Outcome.TERMINATED)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["visa-cda", "mc-dda", "pboc-sda"]), st.lists(_mutation, min_size=1, max_size=2))
+def test_mutated_virtual_card_responses_give_an_outcome(
+    profile: str, mutations: list[tuple[int, str, int, int, bytes]]
+) -> None:
+    from emv.cards import load_card
+
+    card = load_card(profile)
+    count = 0
+
+    def transmit(capdu: bytes) -> bytes:
+        nonlocal count
+        rapdu = card.transmit(capdu)
+        for which, kind, pos, byte, junk in mutations:
+            if which == count % 13:
+                rapdu = _mutate(rapdu, kind, pos, byte, junk)
+        count += 1
+        return rapdu
+
+    pin = card.image.profile.pin
+    ui = Ui(pin=pin)
+    kernel = ContactKernel(PARAMS, CAPKS, transmit, ui, unpredictable=lambda: b"\x01\x02\x03\x04")
+    first = kernel.start(Transaction(amount_minor=500, when=WHEN, sequence_counter=1))
+    assert isinstance(first.outcome, Outcome)
+    if first.outcome is Outcome.GO_ONLINE:
+        final = kernel.complete(HostReply(b"00", bytes(10), b""))
+        assert isinstance(final.outcome, Outcome)
