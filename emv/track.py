@@ -18,6 +18,9 @@ The LRC is the XOR of the data bits of every character from the start sentinel t
 inclusive; the LRC character has its own parity bit, which the text form does not show. [U]: that a reader
 which passes the LRC on renders it as the character of the same set with that data value (``chr(0x20 +
 lrc)`` on track 1, ``chr(0x30 + lrc)`` on track 2); DOMAIN_FACTS.md F marks the LRC rule itself [U].
+The LRC catches any single substituted character but one case, which the text form cannot tell apart:
+when the LRC character is ``?`` and the end sentinel itself is misread, the LRC reads as the end sentinel
+of a track without LRC.
 
 Other assumptions: the PAN has 12 to 19 digits (ISO/IEC 7812-1 caps it at 19; 12 is the shortest that
 payment schemes issue [U]); expiry is ``YYMM`` in the 2000s [U]; expiry and service code are required
