@@ -1,4 +1,4 @@
-"""Issuer scripts with secure messaging change the card's state (EMV 4.4 Book 3, 6.5.1-6.5.3, 6.5.10; Book 2, 9).
+"""Issuer scripts with secure messaging change the card's state (EMV 4.4 Book 3, 6.5.1-6.5.3; Book 2, 9).
 
 Visa CVN 18 and Mastercard CVN 20 script commands are built by pyemv 1.5.0's CVN classes (a test-only
 peer); the PBOC card's by emv.cards.sm.
