@@ -137,3 +137,28 @@ def test_table_rows() -> None:
     assert [f.wallet for f in CODE_FORMATS] == list(Wallet)
     assert [w.label for w in Wallet] == ["WeChat Pay", "Alipay", "UnionPay", "Lakala"]
     assert CODE_FORMATS[1].lengths == "16 to 24" and CODE_FORMATS[0].lengths == "18"
+
+
+def test_no_output_or_error_shows_the_code() -> None:
+    """Every repr, str and error message from good and broken codes, scanned for the code's digits."""
+    codes = ["134567890123456789", "2845678901234567890", "6212345678901234567", "8201234567890123456"]
+    texts: list[str] = []
+    for code in codes:
+        variants = {code}
+        for i in range(len(code) + 1):
+            variants |= {
+                code[:i],
+                code[:i] + code[i + 1 :],
+                code[:i] + "x" + code[i + 1 :],
+                code[:i] + "7" + code[i:],
+            }
+        for variant in sorted(variants):
+            try:
+                result = classify_code(variant)
+            except PaymentCodeError as exc:
+                texts += [str(exc), repr(exc), repr(exc.args)]
+            else:
+                texts += [repr(result), str(result), f"{result}", result.masked]
+        for text in texts:
+            assert code not in text and code[:8] not in text and code[2:-4] not in text
+    assert len(texts) > 200

@@ -251,3 +251,32 @@ def test_pan_validates_its_digits(bad: str) -> None:
     with pytest.raises(TrackError) as info:
         Pan(bad)
     assert info.value.field == "pan"
+
+
+def test_no_output_or_error_shows_the_pan(caplog: pytest.LogCaptureFixture) -> None:
+    """Every repr, str, error message and log line from good and broken tracks, scanned for the PAN."""
+    images = [T1_FULL, T2_FULL, F35, F35 + "F", T2_FULL[1:-2], T1_FULL[1:-2]]
+    variants = set(images)
+    for image in images:
+        for i in range(len(image) + 1):
+            variants |= {image[:i], image[:i] + image[i + 1 :]}
+            variants |= {image[:i] + c + image[i + 1 :] for c in "~A:=^?%;D0"}
+    texts: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        for text in sorted(variants):
+            for parse in (parse_track1, parse_track2):
+                try:
+                    track = parse(text)
+                except TrackError as exc:
+                    texts += [str(exc), repr(exc), repr(exc.args)]
+                else:
+                    texts += [repr(track), str(track), f"{track}", repr(track.pan), track.pan.masked]
+                    texts.append(swipe_decision(track, chip_read_failed=True))
+        for bad in ("1" * 11, "1" * 20, PAN[:-1] + "x"):
+            with pytest.raises(TrackError) as info:
+                Pan(bad)
+            texts.append(str(info.value))
+    texts.append(caplog.text)
+    assert len(texts) > 1000
+    for text in texts:
+        assert PAN not in text and PAN[:10] not in text and PAN[6:] not in text
