@@ -17,6 +17,7 @@ signatures carry no PKCS#1 padding, so no library signer fits, and these are tes
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from emv.cards.keys import RsaKeyPair
@@ -31,6 +32,8 @@ __all__ = [
     "build_ssad",
     "pad_identifier",
 ]
+
+log = logging.getLogger(__name__)
 
 HEADER = 0x6A
 TRAILER = 0xBC
@@ -146,6 +149,13 @@ def build_ssad(issuer_key: RsaKeyPair, dac: bytes, static_data: bytes) -> bytes:
     ``6A | 03 | 01 | data authentication code (2) | BB × (N_I - 26) | hash | BC``; the hash covers the
     static data to be authenticated after the padding.
 
+    >>> from emv.cards.keys import load_card_key
+    >>> from emv.crypto.rsa import recover
+    >>> key = load_card_key("issuer", "pboc")
+    >>> block = recover(build_ssad(key, bytes.fromhex("DAC1"), b"static"), key.n, key.e)
+    >>> block[:6].hex().upper(), block[-1:].hex().upper()
+    ('6A0301DAC1BB', 'BC')
+
     Raises:
         DataError: the DAC is not 2 bytes.
         RsaError: the signing fault check failed.
@@ -160,6 +170,13 @@ def build_sdad(icc_key: RsaKeyPair, icc_dynamic_data: bytes, hashed_data: bytes)
 
     ``6A | 05 | 01 | L_DD | ICC dynamic data | BB × (N_IC - L_DD - 25) | hash | BC``; the hash also covers
     ``hashed_data``: the DDOL data for DDA, the unpredictable number ``9F37`` for CDA.
+
+    >>> from emv.cards.keys import load_card_key
+    >>> from emv.crypto.rsa import recover
+    >>> key = load_card_key("icc", "mc-dda")
+    >>> block = recover(build_sdad(key, bytes.fromhex("020102"), bytes(4)), key.n, key.e)
+    >>> block[:8].hex().upper(), len(block)
+    ('6A050103020102BB', 128)
 
     Raises:
         DataError: the dynamic data does not fit the ICC key (more than N_IC - 25 bytes).

@@ -35,6 +35,7 @@ are from public descriptions of those specifications [U: not checked against the
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -60,6 +61,8 @@ __all__ = [
     "PinCipher",
     "SmKey",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class AcType(enum.IntEnum):

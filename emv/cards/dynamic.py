@@ -10,6 +10,7 @@ Book 3, 6.5.9 (INTERNAL AUTHENTICATE, response format 1 ``80`` or 2 ``77``). The
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from emv.apdu import Command
 from emv.cards.certs import build_cda_dynamic_data, build_sdad
@@ -25,6 +26,8 @@ from emv.cards.sw import (
 from emv.tlv import encode
 
 __all__ = ["internal_authenticate", "sign_cda", "transaction_data_hash"]
+
+log = logging.getLogger(__name__)
 
 
 def _signed(s: Session, dynamic_data: bytes, hashed: bytes) -> bytes:

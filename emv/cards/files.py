@@ -9,6 +9,8 @@ the parsed command and returns ``(data, status word)``.
 
 from __future__ import annotations
 
+import logging
+
 from emv.apdu import Command
 from emv.cards.personalise import PSE_NAME, build_record
 from emv.cards.state import Phase, Session, Transaction
@@ -28,6 +30,8 @@ from emv.dol import dol_length
 from emv.tlv import encode
 
 __all__ = ["get_challenge", "get_data", "get_processing_options", "read_record", "select"]
+
+log = logging.getLogger(__name__)
 
 APP_PHASES = frozenset((Phase.SELECTED, Phase.INITIATED, Phase.ONLINE, Phase.COMPLETED))
 """Phases in which the application is selected."""

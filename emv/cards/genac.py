@@ -12,6 +12,8 @@ AAC is never signed (Book 2, 6.6.1). A final TC or AAC is written to the transac
 
 from __future__ import annotations
 
+import logging
+
 from emv.apdu import Command
 from emv.cards.cvn import AcType
 from emv.cards.dynamic import sign_cda, transaction_data_hash
@@ -24,6 +26,8 @@ from emv.dol import build_dol, dol_length, parse_dol
 from emv.tlv import encode
 
 __all__ = ["generate_ac"]
+
+log = logging.getLogger(__name__)
 
 
 def _log(s: Session, cid: int) -> None:
@@ -61,6 +65,7 @@ def _first(s: Session, requested: AcType, wants_cda: bool, data: bytes) -> Reply
     tx.cdol1_data = data
     tx.take(p.cdol1_list, data)
     ac_type = decide_first(s, requested)
+    log.debug("%s: first GENERATE AC, %s asked, %s given", p.name, requested.name, ac_type.name)
     cda = wants_cda and ac_type is not AcType.AAC
     iad = p.cryptogram.build_iad(p.dki, cvr_facts(s, ac_type, cda=cda))
     response = _respond(s, ac_type, iad, cda, None)
@@ -83,6 +88,7 @@ def _second(s: Session, requested: AcType, wants_cda: bool, data: bytes) -> Repl
     if not tx.issuer_auth_performed and iad_91.strip(b"\x00") and not is_unable_online(arc):
         authenticate_issuer(s, iad_91)
     ac_type = decide_second(s, requested, arc)
+    log.debug("%s: second GENERATE AC, %s asked, %s given", p.name, requested.name, ac_type.name)
     first = tx.first_ac_type if tx.first_ac_type is not None else AcType.ARQC
     cda = wants_cda and ac_type is not AcType.AAC
     iad = p.cryptogram.build_iad(p.dki, cvr_facts(s, first, ac_type, arc, cda=cda))

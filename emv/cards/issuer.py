@@ -10,12 +10,16 @@ this ATC and clears the issuer-authentication flags the CVR carries; the script 
 
 from __future__ import annotations
 
+import logging
+
 from emv.apdu import Command
 from emv.cards.state import Phase, Session
 from emv.cards.sw import SW_AUTH_FAILED, SW_CONDITIONS, SW_OK, SW_WRONG_LENGTH, SW_WRONG_P1P2, Reply
 from emv.crypto.ac import ArpcMethod, derive_ac_key, verify_arpc_1, verify_arpc_2
 
 __all__ = ["authenticate_issuer", "external_authenticate", "session_key"]
+
+log = logging.getLogger(__name__)
 
 
 def session_key(s: Session, imk: bytes) -> bytes:
@@ -36,6 +40,7 @@ def _arpc_ok(s: Session, data: bytes) -> bool:
 def authenticate_issuer(s: Session, data: bytes) -> bool:
     """Check the issuer authentication data ``91`` once per transaction and record the outcome."""
     ok = _arpc_ok(s, data)
+    log.debug("%s: issuer authentication %s", s.image.profile.name, "passed" if ok else "failed")
     tx, st = s.tx, s.state
     tx.issuer_auth_performed, tx.issuer_auth_ok = True, ok
     st.issuer_auth_failed_last = not ok

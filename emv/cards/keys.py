@@ -11,6 +11,7 @@ checked with the public exponent (a fault check, as :func:`emv.crypto.rsa.sign` 
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -20,6 +21,8 @@ from emv.cards.resources import read_package_toml
 from emv.crypto.errors import RsaError
 
 __all__ = ["RsaKeyPair", "load_ca_key", "load_card_key"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

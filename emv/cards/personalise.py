@@ -15,6 +15,7 @@ Static data to be authenticated (Book 3, 10.3): for a record of an SFI 1 to 10, 
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -28,6 +29,8 @@ from emv.tlv import encode
 from emv.track import encode_track2_equivalent
 
 __all__ = ["CERT_TAGS", "PSE_NAME", "CardImage", "build_record", "personalise"]
+
+log = logging.getLogger(__name__)
 
 PSE_NAME = b"1PAY.SYS.DDF01"
 CERT_TAGS = frozenset((0x93, 0x9F46, 0x9F48))
@@ -230,6 +233,7 @@ def personalise(p: Profile) -> CardImage:
         raise ProfileError(p.name, "crypto", f"cannot be personalised ({exc})") from exc
     records = {key: _record_items(p, data, tags) for key, tags in p.records.items()}
     pse_fci, pse_records = _pse(p)
+    log.debug("personalised %s: %d records, %d bytes of static data", p.name, len(records), len(static))
     return CardImage(
         profile=p,
         fci=_fci(p),

@@ -12,6 +12,7 @@ A block that does not decode (bad format, no challenge, wrong header or number) 
 from __future__ import annotations
 
 import hmac
+import logging
 
 from emv.apdu import Command
 from emv.cards.state import Phase, Session
@@ -30,6 +31,8 @@ from emv.crypto.errors import CryptoError
 from emv.crypto.pinblock import PinBlockFormat, decode_pin_block
 
 __all__ = ["verify"]
+
+log = logging.getLogger(__name__)
 
 
 def _plain_block(s: Session, cmd: Command) -> bytes | int:
@@ -78,5 +81,6 @@ def verify(s: Session, cmd: Command) -> Reply:
         s.tx.offline_pin_failed = False
         return b"", SW_OK
     st.pin_try_counter -= 1
+    log.debug("%s: offline PIN wrong, %d tries left", s.image.profile.name, st.pin_try_counter)
     s.tx.offline_pin_failed = True
     return b"", sw_pin_tries(st.pin_try_counter)

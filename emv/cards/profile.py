@@ -22,6 +22,7 @@ magnetic stripe image and tag ``57``.
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -33,6 +34,8 @@ from emv.dol import Dol, DolError, parse_dol
 from emv.track import Track1, Track2, TrackError, is_luhn_valid, parse_track1, parse_track2
 
 __all__ = ["Profile", "load_profile_data", "parse_profile"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ wheel finds them too) and :mod:`tomllib`. Nothing is read at import time.
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from importlib import resources
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from emv.cards.errors import ProfileError
 
 __all__ = ["list_profile_names", "read_package_toml"]
+
+log = logging.getLogger(__name__)
 
 _PACKAGE = "emv.cards"
 

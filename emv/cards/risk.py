@@ -26,10 +26,14 @@ The offline count is ATC minus last online ATC, as the terminal's velocity check
 
 from __future__ import annotations
 
+import logging
+
 from emv.cards.cvn import AcType, CvrFacts
 from emv.cards.state import Session
 
 __all__ = ["cvr_facts", "decide_first", "decide_second", "is_approval", "is_unable_online"]
+
+log = logging.getLogger(__name__)
 
 _APPROVALS = frozenset((b"00", b"10", b"11"))
 _UNABLE_ONLINE = frozenset((b"Y3", b"Z3"))

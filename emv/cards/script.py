@@ -14,6 +14,7 @@ failed), and every command with a MAC counts in the CVR's script counter.
 from __future__ import annotations
 
 import hmac
+import logging
 
 from emv.apdu import Command
 from emv.cards.sm import decipher_pin, derive_icc_mk, derive_sm_key, generate_script_mac, script_ac
@@ -30,6 +31,8 @@ from emv.cards.sw import (
 )
 
 __all__ = ["icc_mk", "issuer_script"]
+
+log = logging.getLogger(__name__)
 
 _PUT_DATA_TAGS = frozenset((0x9F14, 0x9F23))
 
@@ -98,6 +101,7 @@ def issuer_script(s: Session, cmd: Command) -> Reply:
         st.script_failed = True
         return b"", SW_SM_INCORRECT
     sw = _apply(s, cmd, data)
+    log.debug("%s: script command %02X %02X answered %04X", p.name, cmd.cla, cmd.ins, sw)
     s.tx.script_index += 1
     if sw != SW_OK:
         st.script_failed = True

@@ -12,6 +12,8 @@ session keys and the PIN data are formed depends on the cryptogram version (:cla
 
 from __future__ import annotations
 
+import logging
+
 from emv.cards.cvn import CardCryptogram, PinCipher, SmKey
 from emv.crypto import des, kd
 from emv.crypto.ac import MasterKeyDerivation
@@ -28,6 +30,8 @@ __all__ = [
     "generate_script_mac",
     "script_ac",
 ]
+
+log = logging.getLogger(__name__)
 
 _PAD = b"\x80" + bytes(7)
 
@@ -128,6 +132,12 @@ def _vis_mask(icc_mk_ac: bytes) -> bytes:
 
 def encipher_pin(cryptogram: CardCryptogram, sk_smc: bytes, icc_mk_ac: bytes, pin: str) -> bytes:
     """The data of PIN CHANGE without the current PIN (P2 02): the new PIN enciphered (Book 2, 9.3).
+
+    >>> from emv.cards.cvn import CARD_CRYPTOGRAMS
+    >>> sk, mk = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210"), bytes(16)
+    >>> [decipher_pin(CARD_CRYPTOGRAMS[v], sk, mk, encipher_pin(CARD_CRYPTOGRAMS[v], sk, mk, "2468"))
+    ...  for v in ("VISA_CVN18", "MCHIP_CVN20", "PBOC_CVN01")]
+    ['2468', '2468', '2468']
 
     Raises:
         KeyLengthError: a key is not 16 bytes.

@@ -10,6 +10,7 @@ each SELECT and power-on. :class:`Session` ties both to the personalised image a
 from __future__ import annotations
 
 import enum
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from emv.cards.personalise import CardImage
 from emv.dol import Dol
 
 __all__ = ["CardState", "Phase", "Session", "Transaction"]
+
+log = logging.getLogger(__name__)
 
 
 class Phase(enum.Enum):
