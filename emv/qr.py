@@ -71,10 +71,10 @@ _T = TypeVar("_T")
 _NO_TIP: tuple[None, None, None] = (None, None, None)
 _IDS = frozenset(f"{i:02d}" for i in range(100))
 _LENGTHS = {f"{i:02d}": i for i in range(1, 100)}  # "00" is not a valid length
-# Every valid "ID LENGTH" header -> (ID, length): the decoder's loop then costs one slice and one lookup
+# Every valid "ID LENGTH" header -> (ID, length + 4): the decoder's loop then costs one slice and one lookup
 # an object instead of two slices and two lookups (3 of 23 us for the EMVCo sample). 9,900 entries, about
 # 1.8 MB, built in about 1.5 ms at import; private, so never mutated.
-_HEADERS = {oid + text: (oid, n) for oid in sorted(_IDS) for text, n in _LENGTHS.items()}
+_HEADERS = {oid + text: (oid, n + 4) for oid in sorted(_IDS) for text, n in _LENGTHS.items()}
 _HEX_UPPER = frozenset("0123456789ABCDEF")
 _DIGITS = frozenset("0123456789")
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -340,12 +340,11 @@ def _split(text: str, parent: str | None, payload: str | None = None) -> dict[st
         header = headers.get(text[i : i + 4])
         if header is None:
             break
-        oid, n = header
-        i += 4
-        j = i + n
+        oid, size = header
+        j = i + size
         if j > end or oid in out:
             break
-        out[oid] = text[i:j]
+        out[oid] = text[i + 4 : j]
         i = j
     else:
         return out
