@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tlv": ("tlv", "decode BER-TLV with tag names; sensitive values masked"),
     "qr": ("qr", "EMVCo merchant QR: decode with the CRC checked, encode (optionally to PNG)"),
     "iso8583": ("iso8583", "decode a framed CUP ISO 8583 message; PAN and track masked"),
+    "devices": ("devices", "list attached devices, or --check URL opens one"),
+    "card": ("card", "card read --reader URL: a card's public data, PAN masked"),
     "emv": ("emv", "run the EMV kernel against a virtual card"),
 }
 

@@ -139,7 +139,11 @@ class VpcdBridge:
             if len(body) == 1:
                 if body[0] == 0x04:
                     _send(sock, card.atr)
-                continue  # 00 power off, 01 power on, 02 reset: no reply
+                elif body[0] in (0x01, 0x02):  # power on / reset: a fresh card session, no reply
+                    reset = getattr(card, "reset", None)
+                    if callable(reset):
+                        reset()
+                continue  # 00 power off: no reply
             self.apdus += 1
             try:
                 reply = card.transmit(body)

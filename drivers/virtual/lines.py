@@ -51,6 +51,11 @@ class VirtualMagstripe:
         """Swipe a card with these track images."""
         self.swipe_raw(swipe_bytes(track2, track1))
 
+    def swipe_card(self, card: object) -> None:
+        """Swipe a virtual card's stripe (``emv.cards`` cards: ``card.magstripe()``)."""
+        stripe = card.magstripe()  # type: ignore[attr-defined]
+        self.swipe(stripe.track2_image, stripe.track1_image)
+
     def swipe_raw(self, data: bytes) -> None:
         """Feed raw reader bytes: each complete frame is one swipe, a trailing partial frame another."""
         buf = bytes(data)

@@ -118,7 +118,9 @@ class VirtualReader(_Slot):
         Raises:
             NoCard: none within ``timeout_s``.
         """
-        return bytes(self._wait_card(timeout_s).atr)
+        card = self._wait_card(timeout_s)
+        reset = getattr(card, "reset", None)  # emv.cards cards: a cold reset starts a new session
+        return bytes(reset() if callable(reset) else card.atr)
 
 
 class VirtualContactlessReader(_Slot):
