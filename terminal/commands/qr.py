@@ -104,7 +104,12 @@ def _note(mpm: Mpm, oid: str) -> str:
 
 
 def render_text(mpm: Mpm) -> list[str]:
-    """One line per data object in payload order (ID, name, value), sub-objects indented."""
+    """One line per data object in payload order (ID, name, value), sub-objects indented.
+
+    >>> from emv.qr import decode_mpm
+    >>> render_text(decode_mpm("000201010211150456785204581253031565802CN5901A6001B63048538"))[1]
+    '01  Point of Initiation Method                    11 (static)'
+    """
     from emv.qr import object_name
 
     lines = []
@@ -153,6 +158,11 @@ def parse_account(spec: list[str]) -> MerchantAccount:
 
     Raises:
         QrError: an ID outside 02-51, a missing GUI, or a malformed ``SUB=VALUE``.
+
+    >>> parse_account(["29", "00=D15600000000", "05=A93FO3230Q"]).value
+    '0012D156000000000510A93FO3230Q'
+    >>> parse_account(["15", "UPI-1"])
+    MerchantAccount(id='15', value='UPI-1', fields=())
     """
     from emv.qr import MerchantAccount, QrError, is_template
 
