@@ -245,8 +245,10 @@ class PcscReader:
         if self._card is None:
             raise CardRemoved(self.url, "no powered card: call power_on first")
         hr, response = sc.SCardTransmit(self._card, self._pci, list(apdu))
-        if hr == sc.SCARD_S_SUCCESS:
+        if hr == sc.SCARD_S_SUCCESS and len(response) >= 2:
             return bytes(response)
+        if hr == sc.SCARD_S_SUCCESS:  # no status word: vpcd's answer when the card left mid-command
+            hr = sc.SCARD_E_NOT_TRANSACTED
         if hr in (sc.SCARD_W_REMOVED_CARD, sc.SCARD_E_NO_SMARTCARD, sc.SCARD_W_RESET_CARD):
             self._drop_card()
             raise CardRemoved(self.url, f"card removed {_code(hr)}")

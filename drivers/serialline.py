@@ -69,8 +69,8 @@ class SerialFrames:
     def _read_some(self, wait_s: float) -> bytes:
         import serial
 
-        self.port.timeout = max(min(wait_s, READ_SLICE_S * 5), 0.001)
         try:
+            self.port.timeout = max(min(wait_s, READ_SLICE_S * 5), 0.001)
             waiting = self.port.in_waiting
             return bytes(self.port.read(waiting or 1))
         except (serial.SerialException, OSError) as exc:

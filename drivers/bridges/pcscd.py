@@ -92,7 +92,11 @@ class PcscdProcess:
                 stderr=subprocess.STDOUT,
             )
         if not self.wait_readers(timeout_s):
+            exited = not self.running
             self.stop()
+            if exited:
+                tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:]
+                raise DeviceNotFound("pcsc://", f"pcscd exited at start: {' '.join(tail)[-120:]}")
             raise DeviceNotFound("pcsc://", f"pcscd listed no vpcd reader within {timeout_s:g} s")
         log.info("pcscd %d serving vpcd on ports %d-%d", self._proc.pid, self.base_port, self.base_port + 1)
 

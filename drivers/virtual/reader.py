@@ -12,6 +12,7 @@ Support table:
 | test-side API                | ``insert(card)``, ``remove()`` | ``tap(card)``, ``remove()``             |
 | events                       | inserted / removed          | tapped / removed                           |
 | card removed mid-APDU        | :class:`CardRemoved`        | :class:`CardRemoved`                       |
+| T=0 ``61xx`` / ``6Cxx``      | handled (as ``pcsc://``)    | handled                                    |
 | ATR / ATS                    | ``card.atr``                | ``card.ats`` or a default Type 4A ATS      |
 
 A card is any object with ``atr`` and ``transmit(bytes) -> bytes`` (``emv.cards`` cards, or a test's
@@ -84,6 +85,16 @@ class _Slot:
             return self._card
 
     def transmit(self, apdu: bytes) -> bytes:
+        """One exchange; T=0 ``61xx``/``6Cxx`` are handled as :mod:`drivers.pcsc` does.
+
+        Raises:
+            CardRemoved: no powered card, or it left during the command.
+        """
+        from drivers.pcsc import transmit_t0
+
+        return transmit_t0(self._exchange, apdu)
+
+    def _exchange(self, apdu: bytes) -> bytes:
         from emv.cards.errors import CardRemovedError
 
         card = self._card
