@@ -471,16 +471,31 @@ def encode(items: Iterable[tuple[int, _Value]] | Mapping[int, _Value]) -> bytes:
     Raises:
         TlvError: a malformed tag, nested items under a primitive tag, or a value too long.
     """
-    pairs = items.items() if isinstance(items, Mapping) else items
+    pairs = items.items() if type(items) is dict or isinstance(items, Mapping) else items
     out = bytearray()
     for tag, value in pairs:
-        out += encode_tag(tag)
-        if isinstance(value, (bytes, bytearray, memoryview)):
+        # Tags the card emulator and field 55 use again and again are cached (checked once).
+        raw_tag = _TAG_BYTES.get(tag)
+        if raw_tag is None:
+            raw_tag = encode_tag(tag)
+            if len(_TAG_BYTES) < 4096:
+                _TAG_BYTES[tag] = raw_tag
+        out += raw_tag
+        if type(value) is bytes:
+            body = value
+        elif isinstance(value, (bytes, bytearray, memoryview)):
             body = bytes(value)
         else:
             if not is_constructed(tag):
                 raise TlvError("nested objects under a primitive tag", 0, tag)
             body = encode(value)
-        out += encode_length(len(body))
+        n = len(body)
+        if n < 0x80:
+            out.append(n)
+        else:
+            out += encode_length(n)
         out += body
     return bytes(out)
+
+
+_TAG_BYTES: dict[int, bytes] = {}
