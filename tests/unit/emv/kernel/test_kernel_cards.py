@@ -142,3 +142,94 @@ def test_card_removed_mid_transaction_terminates() -> None:
     kernel = ContactKernel(PARAMS, CAPKS, transmit, _ScriptedCardholder("1234"), rng=random.Random(1))
     result = kernel.start(Transaction(amount_minor=1000, when=WHEN, sequence_counter=1))
     assert result.outcome is Outcome.TERMINATED and "card error" in result.reason
+
+
+def _script(
+    keys_profile: str, atc: bytes, arqc: bytes, cla: int, ins: int, p1: int, p2: int, data: bytes
+) -> bytes:
+    from emv.cards import load_profile
+    from emv.cards.sm import build_script_command, derive_icc_mk, derive_sm_key, script_ac
+
+    p = load_profile(keys_profile)
+    ac = script_ac(p.cryptogram, arqc, 0)
+    sk = derive_sm_key(p.cryptogram, derive_icc_mk(p.cryptogram, p.imk_smi, p.pan, p.psn), atc, ac)
+    return build_script_command(cla, ins, p1, p2, data, sk_smi=sk, atc=atc, ac=ac)
+
+
+def test_issuer_scripts_before_and_after_the_final_generate_ac() -> None:
+    from emv import tlv
+
+    kernel, keys = _kernel("visa-cda")
+    first = kernel.start(Transaction(amount_minor=1000, when=WHEN, sequence_counter=1))
+    atc, arqc = first.field55[0x9F36], first.field55[0x9F26]
+    put_data = _script("visa-cda", atc, arqc, 0x04, 0xDA, 0x9F, 0x14, b"\x05")  # lower offline limit = 5
+    bad_mac = bytearray(_script("visa-cda", atc, arqc, 0x84, 0x1E, 0x00, 0x00, b""))
+    bad_mac[-1] ^= 0x01
+    scripts = tlv.encode(
+        [
+            (0x71, [(0x9F18, b"\x00\x00\x00\x01"), (0x86, put_data)]),
+            (0x72, [(0x9F18, b"\x00\x00\x00\x02"), (0x86, bytes(bad_mac))]),
+        ]
+    )
+    decision = authorise(keys, first.field55)
+    final = kernel.complete(HostReply(b"00", decision.issuer_auth_data, scripts))
+    assert final.outcome is Outcome.APPROVED_ONLINE
+    # script 1 performed, script 2 failed at its first command; DF31 goes back to the host in field 55
+    assert final.script_results.hex().upper() == "20000000011100000002"
+    assert final.field55[0xDF31] == final.script_results
+    assert final.tvr[4] & 0x30 == 0x10  # failed after the final GENERATE AC only
+    assert final.tsi[0] & 0x04  # script processing performed
+
+
+def test_application_block_script_makes_the_card_decline() -> None:
+    from emv import tlv
+
+    kernel, keys = _kernel("visa-cda")
+    first = kernel.start(Transaction(amount_minor=1000, when=WHEN, sequence_counter=1))
+    block = _script("visa-cda", first.field55[0x9F36], first.field55[0x9F26], 0x84, 0x1E, 0x00, 0x00, b"")
+    scripts = tlv.encode([(0x71, [(0x86, block)])])
+    decision = authorise(keys, first.field55)
+    final = kernel.complete(HostReply(b"00", decision.issuer_auth_data, scripts))
+    assert final.script_results.hex().upper() == "2000000000"
+    assert final.outcome is Outcome.DECLINED_ONLINE and final.reversal_needed  # host approved, card declined
+
+
+def _custom_card(base: str, **risk: str) -> tuple[ContactKernel, CardKeys]:
+    """A variant of a shipped profile (same keys), personalised in the test."""
+    from emv.cards.card import VirtualCard
+    from emv.cards.personalise import personalise
+    from emv.cards.profile import load_profile_data, parse_profile
+
+    data = load_profile_data(base)
+    data["risk"] = {**data["risk"], **risk}
+    prof = parse_profile(f"{base}-variant", data)
+    card = VirtualCard(personalise(prof))
+    kernel = ContactKernel(
+        PARAMS, CAPKS, card.transmit, _ScriptedCardholder(prof.pin), unpredictable=lambda: b"\x11\x22\x33\x44",
+        rng=random.Random(7),
+    )  # fmt: skip
+    return kernel, CardKeys(prof.pan, prof.psn, prof.imk_ac, prof.cryptogram.version)
+
+
+def test_offline_enciphered_pin_with_the_icc_key() -> None:
+    kernel, keys = _custom_card("visa-cda", cvm_list="00000000 00000000 0403 1F00")
+    first, final = _online(kernel, keys)
+    assert first.cvm_results.hex().upper() == "040302"  # enciphered PIN verified by the card
+    assert final.outcome is Outcome.APPROVED_OFFLINE  # under the floor limit, nothing in the TVR: a TC
+    assert any(line.startswith("00 20 00 88") and line.endswith("9000") for line in final.trace)
+    assert any(line.startswith("00 84 00 00") for line in final.trace)  # GET CHALLENGE
+
+
+def test_cvm_conditions_on_amounts_x_and_y() -> None:
+    # X = 20.00 CNY (the card's currency 156): signature under X, online PIN over it (conditions 06, 07;
+    # Book 3 Annex C3). Amounts are binary in minor units of the application currency.
+    kernel, keys = _custom_card("pboc-sda", cvm_list="000007D0 00000000 1E06 0207")
+    small, _ = _online(kernel, keys, amount=1000)
+    assert small.cvm_results.hex().upper() == "1E0600" and small.signature_required
+    kernel, keys = _custom_card("pboc-sda", cvm_list="000007D0 00000000 1E06 0207")
+    large, _ = _online(kernel, keys, amount=5000)
+    assert large.cvm_results.hex().upper() == "020700" and large.online_pin
+    # a card in another currency: the amount conditions do not apply, no rule does (3F0001)
+    kernel, keys = _custom_card("visa-cda", cvm_list="000007D0 00000000 1E06 0207")
+    other, _ = _online(kernel, keys, amount=1000)
+    assert other.cvm_results.hex().upper() == "3F0001" and other.tvr[2] & 0x80
