@@ -204,10 +204,10 @@ def _custom_card(base: str, **risk: str) -> tuple[ContactKernel, CardKeys]:
     data["risk"] = {**data["risk"], **risk}
     prof = parse_profile(f"{base}-variant", data)
     card = VirtualCard(personalise(prof))
+    ui = _ScriptedCardholder(prof.pin)
     kernel = ContactKernel(
-        PARAMS, CAPKS, card.transmit, _ScriptedCardholder(prof.pin), unpredictable=lambda: b"\x11\x22\x33\x44",
-        rng=random.Random(7),
-    )  # fmt: skip
+        PARAMS, CAPKS, card.transmit, ui, unpredictable=lambda: b"\x11\x22\x33\x44", rng=random.Random(7)
+    )
     return kernel, CardKeys(prof.pan, prof.psn, prof.imk_ac, prof.cryptogram.version)
 
 
