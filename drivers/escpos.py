@@ -275,7 +275,10 @@ class EscposPrinter:
         for i, chunk in enumerate(chunks):
             self._send(chunk, i)
             if can_ask:
-                paper = self._ask(4, self._timeout_s)
+                try:
+                    paper = self._ask(4, self._timeout_s)
+                except PrinterDisconnected as exc:
+                    raise PrinterDisconnected(self.url, exc.reason, i) from exc
                 if paper is not None and paper & 0x60 == 0x60:
                     raise PaperOut(self.url, "paper ran out mid-document", i + 1)
         log.debug("%s printed %d operations", self.url, len(chunks))
@@ -326,6 +329,10 @@ def open_printer(parts: SplitResult) -> EscposPrinter:
             except ValueError as exc:
                 raise BadDeviceUrl(url, "USB ids are VID:PID in hex") from exc
         transport.open()
+        if kind == "tcp":  # a status query right after a chunk must not wait for Nagle + delayed ACK
+            import socket
+
+            transport.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (escpos.exceptions.Error, OSError) as exc:
         raise DeviceNotFound(url, f"cannot open the printer ({type(exc).__name__})") from exc
     query = options.get("status", "1") not in ("0", "false", "no") and kind != "file"
