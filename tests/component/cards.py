@@ -50,3 +50,20 @@ class ContractCard:
         if c[1:2] == b"\xee":
             raise CardRemovedError()
         return b"\x6d\x00"
+
+
+def wait_slot_empty(slot: int, timeout_s: float = 3.0) -> None:
+    """Wait until pcscd reports vpcd slot ``slot`` empty (it polls every 0.4 s), so the next test's insert
+    is seen as a new card: re-inserting before pcscd noticed the removal confuses it (RECIPES.md)."""
+    import time
+
+    from drivers import open_device
+    from drivers.base import CardReader
+    from drivers.bridges.pcscd import slot_reader_name
+
+    reader = open_device(f"pcsc://?name={slot_reader_name(slot)}")
+    assert isinstance(reader, CardReader)
+    deadline = time.monotonic() + timeout_s
+    while reader.is_present() and time.monotonic() < deadline:
+        reader.wait_event(0.2)
+    reader.close()

@@ -61,6 +61,7 @@ def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
     r.reader.close()
     if bridge is not None:
         bridge.stop()
+        cards.wait_slot_empty(0)
 
 
 @pytest.fixture(params=["virtual", "pcsc"])
@@ -78,19 +79,7 @@ def fresh(request: pytest.FixtureRequest) -> Iterator[Rig]:
     finally:
         r.reader.close()
         bridge.stop()
-        _wait_empty(1)
-
-
-def _wait_empty(slot: int) -> None:
-    """Leave slot 1 empty for the next test: pcscd must have seen the removal (<= 0.5 s)."""
-    from drivers.bridges.pcscd import slot_reader_name
-
-    reader = open_device(f"pcsc://?name={slot_reader_name(slot)}")
-    assert isinstance(reader, CardReader)
-    deadline = time.monotonic() + 3.0
-    while reader.is_present() and time.monotonic() < deadline:
-        reader.wait_event(0.2)
-    reader.close()
+        cards.wait_slot_empty(1)
 
 
 def test_is_a_card_reader(rig: Rig) -> None:

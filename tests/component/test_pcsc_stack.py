@@ -14,6 +14,7 @@ from drivers import open_device
 from drivers.base import CardReader
 from drivers.errors import DeviceDisconnected, DeviceNotFound
 from terminal.cli import main
+from tests.component.cards import wait_slot_empty
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def served(pcscd: Any) -> Iterator[Any]:
     bridge.insert(load_card("visa-cda"))
     yield bridge
     bridge.stop()
+    wait_slot_empty(0)
 
 
 def test_card_read_through_pcscd(served: Any, capsys: pytest.CaptureFixture[str]) -> None:
