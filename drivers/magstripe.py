@@ -57,7 +57,7 @@ def encode_swipe(track1: str | None, track2: str | None, framing: str = "ascii")
     >>> encode_swipe(None, ";6224242900000113=2806201?")
     b';6224242900000113=2806201?\\r'
     >>> encode_swipe(None, ";1=1?", "stx").hex()
-    '023b313d313f0306'
+    '023b313d313f033a'
     """
     body = ((track1 or "") + (track2 or "")).encode("ascii")
     if framing == "stx":
