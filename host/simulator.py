@@ -1,0 +1,383 @@
+"""The acquirer host simulator: an asyncio TCP server speaking the CUP POS profile (ARCHITECTURE.md
+section 5; DOMAIN_FACTS section A for the framing: 2-byte length, TPDU, 6-byte header, ISO 8583 body).
+
+One :class:`asyncio.Protocol` per connection reads whole frames, decodes each, lets
+:class:`host.acquirer.Acquirer` decide, waits until the store has committed what the decision changed
+(:meth:`host.store.Store.durable_future`: every approval is on disk before its reply leaves), then MACs
+and writes the reply, or applies the fault a rule chose (delay, no answer, close, garble, wrong MAC).
+
+Bad input never stops the server. A length prefix under the minimum or over ``max_frame``, a frame whose
+bytes stop coming for ``frame_timeout_s``, a TPDU that does not start with ``60`` or a header with a
+non-digit nibble close that connection (the stream cannot be trusted to stay in step). A body that does
+not decode (bad BCD, a field the profile does not define, a length that runs past the end, bytes after
+the last field) is answered with response code 30 when its MTI is a known request, with fields 11 and 41
+salvaged when they precede the fault so that the terminal can match it; otherwise the connection is
+closed. Every such event is logged with its position and reason, never the bytes, so no PAN reaches the
+log.
+
+:meth:`Simulator.start` listens on TCP; :meth:`Simulator.attach` serves an already connected socket (the
+in-process ``virtual://host`` link). Test and admin calls (faults, wallets, cards) are plain methods that
+must run on the simulator's loop; :class:`host.runner.SimulatorThread` runs them from other threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import logging
+import socket
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+from host.acquirer import Acquirer, Outcome, response_mti
+from host.errors import FrameError, Iso8583Error
+from host.faults import FaultAction, FaultRule, rule_from_config
+from host.framing import BODY_OFFSET, PREFIX_SIZE, frame, read_length, unframe
+from host.mac import cup_ecb_mac
+from host.profile import FIELDS, MTIS, Kind
+from host.protocol import Header, Message, Tpdu, reply_tpdu
+from host.records import Account, CardStatus
+from host.seed import ServerSettings, load_host_config, seed_store
+from host.store import Store, StoreError
+
+__all__ = ["Simulator", "encode_reply", "salvage_ids"]
+
+log = logging.getLogger(__name__)
+
+_MAC_SIZE = 8
+
+
+def salvage_ids(body: bytes) -> dict[int, str]:
+    """Fields 11 and 41 of a body that does not decode, when they come before the fault.
+
+    Walks the bitmap and the fields in order by the profile's formats, without checking their contents,
+    and stops at the first field it cannot size.
+
+    >>> salvage_ids(bytes.fromhex("0820002000000080000000000731303030303031390011FF"))
+    {11: '000007', 41: '10000019'}
+    """
+    out: dict[int, str] = {}
+    if len(body) < 10:
+        return out
+    bits = int.from_bytes(body[2:10], "big")
+    pos = 10
+    for number in range(2, 65):
+        if not bits >> (64 - number) & 1:
+            continue
+        spec = FIELDS.get(number)
+        if spec is None or number > 41:
+            break
+        if spec.prefix:
+            size_bytes = (spec.prefix + 1) // 2
+            digits = body[pos : pos + size_bytes].hex()
+            if len(digits) != size_bytes * 2 or not digits.isdigit():
+                break
+            length, pos = int(digits), pos + size_bytes
+        else:
+            length = spec.max_len
+        size = (length + 1) // 2 if spec.is_bcd else length
+        value = body[pos : pos + size]
+        if len(value) != size:
+            break
+        pos += size
+        if number == 11 and value.hex().isdigit():
+            out[11] = value.hex()
+        elif number == 41 and spec.kind is Kind.ANS and value.isascii():
+            out[41] = value.decode("ascii")
+    return out
+
+
+def encode_reply(outcome: Outcome) -> bytes:
+    """The frame of an outcome's reply, with field 64 computed under ``mac_key`` (the CUP ECB MAC).
+
+    Raises:
+        Iso8583Error: a reply the profile cannot encode (a bug in the acquirer).
+    """
+    msg = outcome.reply
+    if msg is None:
+        return b""
+    if outcome.mac_key is None:
+        return frame(msg)
+    wire = frame(msg.with_fields({64: bytes(_MAC_SIZE)}))
+    return wire[:-_MAC_SIZE] + cup_ecb_mac(outcome.mac_key, wire[BODY_OFFSET:-_MAC_SIZE])
+
+
+def _garble(wire: bytes) -> bytes:
+    return wire[:BODY_OFFSET] + bytes(b ^ 0xFF for b in wire[BODY_OFFSET:])
+
+
+def _spoil_mac(wire: bytes) -> bytes:
+    return wire[:-1] + (b"0" if wire[-1:] != b"0" else b"1")
+
+
+class _Connection(asyncio.Protocol):
+    """One terminal connection: frames in, replies out, in order of arrival."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.loopback = True
+        self.closed = False
+        self._frame_timer: asyncio.TimerHandle | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and peer:
+            self.peer = f"{peer[0]}:{peer[1]}"
+            try:
+                self.loopback = ipaddress.ip_address(peer[0]).is_loopback
+            except ValueError:
+                self.loopback = False
+        self.sim.connections.add(self)
+        self.sim.stats["connections"] += 1
+        self._arm_idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.sim.connections.discard(self)
+        for timer in (self._frame_timer, self._idle_timer):
+            if timer is not None:
+                timer.cancel()
+
+    def _arm_idle(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._idle_timer = loop.call_later(self.sim.settings.idle_timeout_s, self.close, "idle timeout")
+
+    def close(self, reason: str) -> None:
+        if not self.closed and self.transport is not None:
+            log.info("closing connection %s: %s", self.peer, reason)
+            self.closed = True
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._arm_idle()
+        while not self.closed and len(self.buffer) >= PREFIX_SIZE:
+            try:
+                length = read_length(bytes(self.buffer[:PREFIX_SIZE]), self.sim.settings.max_frame)
+            except FrameError as exc:
+                self.sim.stats["bad_frames"] += 1
+                log.warning("bad frame from %s: %s", self.peer, exc)
+                self.close("bad length prefix")
+                return
+            if len(self.buffer) < PREFIX_SIZE + length:
+                break
+            wire = bytes(self.buffer[: PREFIX_SIZE + length])
+            del self.buffer[: PREFIX_SIZE + length]
+            self.sim.process(self, wire)
+        if self._frame_timer is not None:
+            self._frame_timer.cancel()
+            self._frame_timer = None
+        if self.buffer and not self.closed:
+            loop = asyncio.get_running_loop()
+            self._frame_timer = loop.call_later(
+                self.sim.settings.frame_timeout_s, self.close, "truncated frame"
+            )
+
+    def send(self, wire: bytes) -> None:
+        if not self.closed and self.transport is not None and wire:
+            self.transport.write(wire)
+
+
+class Simulator:
+    """The host: an :class:`host.acquirer.Acquirer` behind a TCP server, and its test-side API."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: ServerSettings | None = None,
+        now: Callable[[], dt.datetime] = dt.datetime.now,
+    ) -> None:
+        self.store = store
+        self.settings = settings or ServerSettings()
+        self.acquirer = Acquirer(store, self.settings, now)
+        self.connections: set[_Connection] = set()
+        self.stats: Counter[str] = Counter()
+        self._server: asyncio.Server | None = None
+
+    @classmethod
+    def open(cls, db: str | Path = ":memory:", config: dict[str, Any] | None = None, **kw: Any) -> Simulator:
+        """A simulator on the store at ``db``, seeded from ``config`` (default: the shipped host.toml) if new.
+
+        Raises:
+            StoreError: the database cannot be opened. ConfigError: a malformed configuration.
+        """
+        config = load_host_config() if config is None else config
+        store = Store.open(db)
+        if store.is_empty:
+            seed_store(store, config)
+        return cls(store, ServerSettings.from_config(config), **kw)
+
+    # ----------------------------------------------------------------------------------------------------
+    # Serving
+    # ----------------------------------------------------------------------------------------------------
+
+    async def start(self, host: str | None = None, port: int | None = None) -> int:
+        """Listen on ``host:port`` (default: the settings'); the bound port (``0`` picks a free one)."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self),
+            host or self.settings.host,
+            self.settings.port if port is None else port,
+            reuse_address=True,
+        )
+        bound: int = self._server.sockets[0].getsockname()[1]
+        log.info("host simulator listening on %s:%d", host or self.settings.host, bound)
+        return bound
+
+    async def attach(self, sock: socket.socket) -> None:
+        """Serve one already connected socket (the in-process link's end of a socket pair)."""
+        await asyncio.get_running_loop().connect_accepted_socket(lambda: _Connection(self), sock)
+
+    async def stop(self) -> None:
+        """Stop listening, close every connection, and commit what is queued."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for conn in list(self.connections):
+            conn.close("server stopping")
+        try:
+            await self.store.durable()
+        except StoreError:
+            pass
+
+    def process(self, conn: _Connection, wire: bytes) -> None:
+        """Decode one whole frame and answer it (called by the connection, on the loop)."""
+        self.stats["requests"] += 1
+        try:
+            msg = unframe(wire, self.settings.max_frame)
+        except FrameError as exc:
+            self.stats["bad_frames"] += 1
+            log.warning("bad frame from %s: %s", conn.peer, exc)
+            conn.close("bad envelope")
+            return
+        except Iso8583Error as exc:
+            self.stats["format_errors"] += 1
+            log.warning("undecodable message from %s: %s", conn.peer, exc)
+            reply = self._format_error(wire)
+            if reply is None:
+                conn.close("undecodable message")
+            else:
+                conn.send(reply)
+            return
+        outcome = self.acquirer.handle(msg, wire[BODY_OFFSET:], loopback=conn.loopback)
+        if outcome.close or (outcome.reply is None and outcome.fault is None):
+            conn.close("not a request")
+            return
+        fut = self.store.durable_future()
+        if fut is None:
+            self._deliver(conn, outcome)
+        else:
+            fut.add_done_callback(lambda f: self._after_commit(conn, outcome, f))
+
+    def _after_commit(self, conn: _Connection, outcome: Outcome, fut: asyncio.Future[None]) -> None:
+        if fut.exception() is not None:  # not durable: no approval may leave
+            self.stats["store_failures"] += 1
+            if outcome.reply is not None:
+                outcome = Outcome(outcome.reply.with_fields({39: "96", 38: None, 55: None}), outcome.mac_key)
+        self._deliver(conn, outcome)
+
+    def _deliver(self, conn: _Connection, outcome: Outcome) -> None:
+        fault = outcome.fault
+        wire = encode_reply(outcome)
+        if fault is None:
+            self.stats["replies"] += 1
+            conn.send(wire)
+            return
+        action = FaultAction(fault.action)
+        log.info("fault %d (%s) on a reply to %s", fault.id, action.value, conn.peer)
+        self.stats[f"fault_{action.value}"] += 1
+        if action is FaultAction.DELAY:
+            asyncio.get_running_loop().call_later(fault.delay_ms / 1000, conn.send, wire)
+        elif action is FaultAction.CLOSE:
+            conn.close("fault: close")
+        elif action is FaultAction.GARBLE:
+            conn.send(_garble(wire))
+        elif action is FaultAction.BAD_MAC:
+            conn.send(_spoil_mac(wire) if outcome.mac_key is not None else wire)
+        # NO_ANSWER: nothing goes back
+
+    def _format_error(self, wire: bytes) -> bytes | None:
+        """A 30 reply to a body that did not decode, if its MTI is a known request."""
+        body = wire[BODY_OFFSET:]
+        mti = body[:2].hex()
+        if mti not in MTIS or mti[2] not in "02" or response_mti(mti) not in MTIS:
+            return None
+        tpdu = Tpdu.from_bytes(wire[PREFIX_SIZE:])
+        header = Header.from_bytes(wire[PREFIX_SIZE + 5 :])
+        fields: dict[int, str | bytes] = {**salvage_ids(body), 39: "30"}
+        return frame(Message(response_mti(mti), fields, reply_tpdu(tpdu), header))
+
+    # ----------------------------------------------------------------------------------------------------
+    # Test-side API: call on the loop (host.runner.SimulatorThread.call from other threads)
+    # ----------------------------------------------------------------------------------------------------
+
+    def add_fault(self, action: str, **criteria: Any) -> int:
+        """Add a fault rule (see :mod:`host.faults`; ``amount=`` for a magic amount); its id.
+
+        Raises:
+            FaultError: an unknown action or criterion.
+        """
+        rule = rule_from_config(self.store.next_fault_id, {"action": action, **criteria})
+        self.store.save_fault(rule)
+        return rule.id
+
+    def remove_fault(self, fault_id: int) -> None:
+        self.store.delete_fault(fault_id)
+
+    def clear_faults(self) -> None:
+        for fault_id in list(self.store.faults):
+            self.store.delete_fault(fault_id)
+
+    def faults(self) -> list[FaultRule]:
+        return sorted(self.store.faults.values(), key=lambda r: r.id)
+
+    def pay_order(self, ref: str, account_id: str | None = None) -> str:
+        """A wallet pays a merchant-presented order; the response code (see :meth:`Wallets.pay_order`)."""
+        return self.acquirer.wallets.pay_order(ref, account_id)
+
+    def issue_code(self, account_id: str, *, ttl_s: float = 60.0) -> str:
+        """A one-time customer-presented payment code for a wallet account."""
+        return self.acquirer.wallets.issue_code(account_id, ttl_s=ttl_s)
+
+    def account_of(self, pan: str) -> Account:
+        """The account of a card (a copy: change it through :meth:`set_account`)."""
+        a = self.store.accounts[self.store.cards[pan].account_id]
+        return Account(a.id, a.balance_fen, a.held_fen, a.limit_fen, a.wallet)
+
+    def account(self, account_id: str) -> Account:
+        a = self.store.accounts[account_id]
+        return Account(a.id, a.balance_fen, a.held_fen, a.limit_fen, a.wallet)
+
+    def set_account(
+        self, account_id: str, *, balance_fen: int | None = None, limit_fen: int | None = None
+    ) -> None:
+        a = self.store.accounts[account_id]
+        if balance_fen is not None:
+            a.balance_fen = balance_fen
+        if limit_fen is not None:
+            a.limit_fen = limit_fen
+        self.store.save_account(a)
+
+    def set_card(
+        self, pan: str, *, status: str | None = None, expiry: str | None = None, script: str | None = None
+    ) -> None:
+        """Change a card: ``status`` (active/blocked/lost/stolen), ``expiry`` YYMM, a pending script."""
+        card = self.store.cards[pan]
+        if status is not None:
+            card.status = CardStatus(status)
+        if expiry is not None:
+            card.expiry = expiry
+        if script is not None:
+            card.pending_script = script
+        self.store.save_card(card)
