@@ -112,12 +112,12 @@ def bench_virtual(n: int = 20000) -> None:
 
 
 def bench_receipt(n: int = 50) -> None:
-    from drivers.document import Barcode, Cut, Qr, Text
+    from drivers.document import Barcode, Cut, PrintOp, Qr, Text
     from drivers.escpos import encode_document
     from drivers.virtual.paint import find_cjk_font, paint_png
     from drivers.virtual.render import parse_escpos
 
-    slip = [Text("银联POS签购单", align="center", bold=True, width=2, height=2)]
+    slip: list[PrintOp] = [Text("银联POS签购单", align="center", bold=True, width=2, height=2)]
     slip += [Text(f"第{i}行 LINE {i}: 商户 测试 RMB {i}.00") for i in range(20)]
     slip += [Qr("https://qr.95516.com/00010000/01234567890123456789", size=5), Barcode("000001000403"), Cut()]
     init, chunks = encode_document(slip)

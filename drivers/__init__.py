@@ -15,6 +15,7 @@ scheme is opened, so ``import drivers`` pulls in neither pyscard, nfcpy, pyseria
 | ``escpos+file``   | ``escpos+file:///dev/usb/lp0``                            | drivers.escpos       |
 | ``clock``         | ``clock://system``                                        | drivers.system       |
 | ``power``         | ``power://`` (Linux ``/sys/class/power_supply``)          | drivers.system       |
+| ``tcp``           | ``tcp://127.0.0.1:5000`` (the acquirer host link)         | drivers.host         |
 | ``virtual``       | ``virtual://reader?card=visa-cda`` ``virtual://printer``  | drivers.virtual      |
 
 Three failures are told apart, each naming the URL: :class:`UnknownScheme` (no driver for the scheme),
@@ -34,12 +35,26 @@ import importlib
 import logging
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from drivers.base import Battery, CardReader, Clock, ContactlessReader, MagstripeReader, Printer, Scanner
 from drivers.errors import BadDeviceUrl, DriverUnavailable, UnknownScheme
 
-__all__ = ["SCHEMES", "device_url", "float_option", "open_device", "open_typed", "query_options"]
+__all__ = [
+    "SCHEMES",
+    "device_url",
+    "float_option",
+    "open_battery",
+    "open_card_reader",
+    "open_clock",
+    "open_contactless_reader",
+    "open_device",
+    "open_magstripe",
+    "open_printer",
+    "open_scanner",
+    "query_options",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +70,10 @@ SCHEMES = MappingProxyType(
         "escpos+file": "drivers.escpos:open_printer",
         "clock": "drivers.system:open_clock",
         "power": "drivers.system:open_battery",
+        "tcp": "drivers.host:open_tcp_host",  # the acquirer link (the host issue's drivers/host.py)
         "virtual": "drivers.virtual:open_device",
     }
 )
-
-T = TypeVar("T")
 
 
 def open_device(url: str) -> object:
@@ -87,12 +101,7 @@ def open_device(url: str) -> object:
     return device
 
 
-def open_typed(url: str, kind: type[T]) -> T:
-    """``open_device`` checked against a ``@runtime_checkable`` Protocol of :mod:`drivers.base`.
-
-    Raises:
-        BadDeviceUrl: the URL names another kind of device. Others: as :func:`open_device`.
-    """
+def _open_checked(url: str, kind: type[Any]) -> Any:
     device = open_device(url)
     if not isinstance(device, kind):
         close = getattr(device, "close", None)
@@ -100,6 +109,46 @@ def open_typed(url: str, kind: type[T]) -> T:
             close()
         raise BadDeviceUrl(url, f"is a {type(device).__name__}, not a {kind.__name__}")
     return device
+
+
+def open_card_reader(url: str) -> CardReader:
+    """``open_device`` checked against :class:`drivers.base.CardReader` (the typed wrappers below alike).
+
+    Raises:
+        BadDeviceUrl: the URL names another kind of device. Others: as :func:`open_device`.
+    """
+    reader: CardReader = _open_checked(url, CardReader)
+    return reader
+
+
+def open_contactless_reader(url: str) -> ContactlessReader:
+    reader: ContactlessReader = _open_checked(url, ContactlessReader)
+    return reader
+
+
+def open_magstripe(url: str) -> MagstripeReader:
+    reader: MagstripeReader = _open_checked(url, MagstripeReader)
+    return reader
+
+
+def open_scanner(url: str) -> Scanner:
+    scanner: Scanner = _open_checked(url, Scanner)
+    return scanner
+
+
+def open_printer(url: str) -> Printer:
+    printer: Printer = _open_checked(url, Printer)
+    return printer
+
+
+def open_clock(url: str) -> Clock:
+    clock: Clock = _open_checked(url, Clock)
+    return clock
+
+
+def open_battery(url: str) -> Battery:
+    battery: Battery = _open_checked(url, Battery)
+    return battery
 
 
 def query_options(parts: SplitResult, allowed: frozenset[str]) -> dict[str, str]:

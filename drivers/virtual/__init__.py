@@ -12,6 +12,7 @@ escpos's ``Dummy.output``).
 | ``virtual://printer[?paper=58|80]``    | ``VirtualPrinter``         | ``output``, ``render_*()``, paper|
 | ``virtual://clock[?at=ISO-8601]``      | ``VirtualClock``           | ``set()``, ``advance()``        |
 | ``virtual://battery[?level=N&...]``    | ``VirtualBattery``         | ``set()``                       |
+| ``virtual://host[?db=FILE]``           | ``drivers.host.VirtualHostLink`` (the host issue)            |
 
 ``?trace=1`` wraps a reader in :class:`drivers.trace.TracedReader` (which logs redacted bodies for
 virtual readers). ``?card=`` loads an ``emv.cards`` profile (``emv.cards.load_card``).
@@ -61,6 +62,11 @@ def open_device(parts: SplitResult) -> object:
 
     url = device_url(parts)
     kind = parts.netloc
+    if kind == "host":  # the in-process acquirer simulator: the host issue's drivers/host.py
+        from drivers.host import open_virtual_host  # type: ignore[import-not-found, unused-ignore]
+
+        host: object = open_virtual_host(parts)
+        return host
     if kind not in _OPTIONS:
         raise DeviceNotFound(url, f"no virtual device {kind!r} (known: {', '.join(_OPTIONS)})")
     options = query_options(parts, _OPTIONS[kind])

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from drivers import open_typed
-from drivers.base import CardReader, ContactlessReader, Printer
+from drivers import open_card_reader, open_contactless_reader, open_printer
 from drivers.cardread import read_card
 from drivers.document import Cut, Qr, Text
 
 
 @pytest.mark.hw("reader")
 def test_contact_reader_reads_a_card(request: pytest.FixtureRequest) -> None:
-    reader = open_typed(request.config.getoption("--reader-url"), CardReader)
+    reader = open_card_reader(request.config.getoption("--reader-url"))
     try:
         atr = reader.power_on(30.0)  # insert a payment card
         assert atr[:1] in (b"\x3b", b"\x3f")
@@ -29,7 +28,7 @@ def test_contact_reader_reads_a_card(request: pytest.FixtureRequest) -> None:
 
 @pytest.mark.hw("nfc")
 def test_contactless_reader_reads_a_card(request: pytest.FixtureRequest) -> None:
-    reader = open_typed(request.config.getoption("--nfc-url"), ContactlessReader)
+    reader = open_contactless_reader(request.config.getoption("--nfc-url"))
     try:
         tap = reader.activate(30.0)  # tap a contactless payment card
         data = read_card(reader.transmit, tap.ats)
@@ -40,7 +39,7 @@ def test_contactless_reader_reads_a_card(request: pytest.FixtureRequest) -> None
 
 @pytest.mark.hw("printer")
 def test_printer_prints_and_reports(request: pytest.FixtureRequest) -> None:
-    printer = open_typed(request.config.getoption("--printer-url"), Printer)
+    printer = open_printer(request.config.getoption("--printer-url"))
     try:
         assert printer.status(2.0).online
         printer.print_document([Text("posemu 硬件测试", align="center", bold=True), Qr("posemu"), Cut()])

@@ -10,8 +10,8 @@ from types import MappingProxyType
 import pytest
 
 import drivers
-from drivers import open_device, open_typed
-from drivers.base import CardReader, Clock, Printer
+from drivers import open_card_reader, open_clock, open_device, open_printer
+from drivers.base import Clock, Printer
 from drivers.errors import (
     BadDeviceUrl,
     CardRemoved,
@@ -78,11 +78,11 @@ def test_bad_options(url: str) -> None:
         open_device(url)
 
 
-def test_open_typed_checks_the_protocol() -> None:
-    assert isinstance(open_typed("virtual://printer", Printer), Printer)
+def test_typed_openers_check_the_protocol() -> None:
+    assert isinstance(open_printer("virtual://printer"), Printer)
     with pytest.raises(BadDeviceUrl, match="not a CardReader"):
-        open_typed("virtual://clock", CardReader)
-    assert isinstance(open_typed("virtual://clock", Clock), Clock)
+        open_card_reader("virtual://clock")
+    assert isinstance(open_clock("virtual://clock"), Clock)
 
 
 def test_loop_url_opens() -> None:

@@ -49,7 +49,8 @@ def test_png_is_a_receipt_image() -> None:
     assert gray.getextrema() == (0, 255)
     top = gray.crop((0, 0, img.width, 60))
     assert top.getbbox() is not None  # the title is inked
-    assert Image.eval(top, lambda p: 255 - p).getbbox()[0] > 40  # centred, not at the left edge
+    inked = Image.eval(top, lambda p: 255 - p).getbbox()
+    assert inked is not None and inked[0] > 40  # centred, not at the left edge
 
 
 def test_qr_modules_match_the_data() -> None:
