@@ -14,6 +14,7 @@ Support table:
 | Type 4A (RATS) / Type 4B (ATTRIB)         | yes (nfcpy ``tt4``); other tag types are refused as NoCard   |
 | APDU chaining both ways                   | yes (nfcpy's ISO-DEP initiator; FSC from the ATS)            |
 | activation timeout (nfcpy's fixed 30 ms)  | retried until the caller's timeout                           |
+| no card at all                            | NoCard; may come up to 1 s late (nfcpy's udp sense timeout)  |
 | tap / remove events                       | ``wait_event``: activation, then presence checks (R(NAK))    |
 | card leaves mid-APDU                      | :class:`CardRemoved` after nfcpy's retries (about FWT x 6)   |
 | ATS bytes                                 | not exposed by nfcpy: ``Tap.ats`` is empty                   |

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-import time
 from typing import Protocol
 
 __all__ = ["ServedCard", "VpcdBridge"]
@@ -187,14 +186,3 @@ def _shutdown(sock: socket.socket) -> None:
     except OSError:
         pass
     sock.close()
-
-
-def wait_until(predicate: object, timeout_s: float, step_s: float = 0.02) -> bool:
-    """Poll ``predicate()`` until true or ``timeout_s`` passed (a helper for bridges' users)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if callable(predicate) and predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(step_s)
