@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd socat
+APT_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd socat fonts-wqy-microhei
 # escpos re-parses its capabilities file on every import unless it may cache it (RECIPES.md)
 export ESCPOS_CAPABILITIES_PICKLE_DIR := $(CURDIR)/.cache/escpos
 
@@ -29,7 +29,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[pcsc,nfc,tui,dev]'
+	$(PY) -m pip install -q -e '.[pcsc,nfc,usb,tui,dev]'
 	@mkdir -p $(ESCPOS_CAPABILITIES_PICKLE_DIR)
 	@touch $@
 
