@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "devices": ("devices", "list attached devices, or --check URL opens one"),
     "card": ("card", "card read --reader URL: a card's public data, PAN masked"),
     "emv": ("emv", "run the EMV kernel against a virtual card"),
+    "scenario": ("scenario", "run a scripted terminal scenario headless; exit 0 only if it passed"),
     "host": ("host", "run the acquirer host simulator (ISO 8583 over TCP, SQLite store)"),
 }
 

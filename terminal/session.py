@@ -1,0 +1,412 @@
+"""Power-on self-test, first-boot activation, operator login with host sign-on, the idle screen and main
+menu, reprint, day-end settlement and sign-off (MERCHANT_GUIDE.md; DOMAIN_FACTS.md A: sign-on 0800/0810,
+settlement 0500/0510 with batch upload 0320, sign-off 0820).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from drivers.errors import DeviceError, PrinterError
+from drivers.host import HostError
+from host import requests as rq
+from host.errors import Iso8583Error
+from host.settlement import SettlementTotals, Totals
+from terminal.screens import KIND_NAMES, yuan
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SessionMixin", "batch_totals"]
+
+MENU = {
+    "1": "sale",
+    "2": "void",
+    "3": "refund",
+    "4": "balance",
+    "5": "preauth",
+    "6": "completion",
+    "7": "qr_sale",
+    "8": "scan_sale",
+}
+MENU_LINES = (
+    ("1消费 2撤销 3退货 4余额", "1 SALE 2 VOID 3 REFUND 4 BALANCE"),
+    ("5预授权 6预授权完成", "5 PRE-AUTH 6 AUTH COMPLETE"),
+    ("7扫码收款 8扫码付款 9重打印", "7 SHOW QR 8 SCAN CODE 9 REPRINT"),
+    ("F1结算 F2签退", "F1 SETTLE  F2 SIGN OFF"),
+)
+
+
+def batch_totals(rows: list[Any]) -> SettlementTotals:
+    """The batch's debit (sales and completions) and credit (refunds) totals, approved and not voided or
+    reversed; voids cancel their original (CUP 0500 field 48)."""
+    debit_fen = debit_count = credit_fen = credit_count = 0
+    for r in rows:
+        if r.state != "approved":
+            continue
+        if r.kind in ("sale", "completion", "scan_sale", "qr_sale"):
+            debit_fen, debit_count = debit_fen + r.amount_minor, debit_count + 1
+        elif r.kind == "refund":
+            credit_fen, credit_count = credit_fen + r.amount_minor, credit_count + 1
+    return SettlementTotals(Totals(debit_fen, debit_count, credit_fen, credit_count))
+
+
+class SessionMixin:
+    """The non-transaction states of :class:`terminal.model.Terminal`."""
+
+    # -- boot and activation --------------------------------------------------------------------------
+
+    def on_enter_boot(self: Any) -> None:
+        self.show("boot")
+        battery = self.dev.battery.status() if self.dev.battery is not None else None
+        if battery is not None and battery.low:
+            self.fail("battery", "电量不足 请充电", "BATTERY LOW: CHARGE THE TERMINAL")
+            return
+        try:
+            status = self.dev.printer.status()
+        except DeviceError:
+            self.fail("printer", "打印机故障", "PRINTER NOT RESPONDING")
+            return
+        if not status.online:
+            self.fail("printer", "打印机故障", "PRINTER OFFLINE")
+            return
+        if status.paper == "out":
+            self.fail("paper", "打印机缺纸", "PRINTER PAPER OUT")
+            return
+        if not self.keys.has_tmk or not self.journal.setting("tid"):
+            self.trigger("needs_activation")
+            return
+        recovery = self.journal.recovery()
+        self.unprinted = [t.id for t in recovery.unprinted]
+        if recovery.pending_reversals:
+            log.warning("boot: %d reversal(s) pending from the last session", len(recovery.pending_reversals))
+        self.trigger("selftest_ok")
+
+    def on_enter_activate_mid(self: Any) -> None:
+        self.ask("activate_mid", "digits", 15, 15, ("请输入15位商户号", "15-DIGIT MERCHANT NO."))
+
+    def submit_activate_mid(self: Any, text: str) -> None:
+        self.new_mid = text
+        self.trigger("entered")
+
+    def on_enter_activate_tid(self: Any) -> None:
+        self.ask("activate_tid", "digits", 8, 8, ("请输入8位终端号", "8-DIGIT TERMINAL NO."))
+
+    def submit_activate_tid(self: Any, text: str) -> None:
+        self.new_tid = text
+        self.trigger("entered")
+
+    def on_enter_activate_confirm(self: Any) -> None:
+        a = self.settings.activation
+        if (self.new_mid, self.new_tid) != (a.mid, a.tid):
+            self.message = ("商户号或终端号与注册信息不符", "MID/TID DO NOT MATCH THE REGISTRATION")
+            self.trigger("cancel")
+            return
+        self.show(
+            "activate_confirm", (a.merchant_name, a.merchant_name), (a.contact, a.contact), (a.phone, a.phone)
+        )
+
+    def key_activate_confirm(self: Any, key: str) -> None:
+        if key != "OK":
+            return
+        a = self.settings.activation
+        self.keys.inject_tmk(a.tmk)
+        for k, v in (
+            ("mid", a.mid),
+            ("tid", a.tid),
+            ("merchant_name", a.merchant_name),
+            ("contact", a.contact),
+        ):
+            self.journal.set_setting(k, v)
+        self.operators.add(
+            self.settings.supervisor[0], "supervisor", "supervisor", self.settings.supervisor[1]
+        )
+        for number, password in self.settings.cashiers:
+            self.operators.add(number, f"cashier {number}", "cashier", password)
+        self.unprinted = []
+        self.trigger("activated")
+
+    # -- login and sign-on ----------------------------------------------------------------------------
+
+    def on_enter_login_operator(self: Any) -> None:
+        self.ask("login_operator", "digits", 2, 2)
+
+    def submit_login_operator(self: Any, text: str) -> None:
+        self.login_number = text
+        self.trigger("entered")
+
+    def on_enter_login_password(self: Any) -> None:
+        self.ask("login_password", "secret", 4, 12)
+
+    def submit_login_password(self: Any, text: str) -> None:
+        verdict = self.operators.check(self.login_number, text, self.now)
+        if verdict == "ok":
+            self.operator = self.login_number
+            self.trigger("logged_in")
+            return
+        self.message = ("操作员已锁定 请稍后再试", "OPERATOR LOCKED, TRY LATER") if verdict == "locked" else (
+            "操作员号或密码错误", "WRONG OPERATOR OR PASSWORD")  # fmt: skip
+        self.trigger("login_failed")
+
+    def on_enter_login_signon(self: Any) -> None:
+        self.show("login_signon")
+        self.start_timer(None)
+        if self.sign_on():
+            self.trigger("signed_on")
+        else:
+            self.trigger("signon_failed")
+
+    def sign_on(self: Any) -> bool:
+        """0800 sign-on: working keys under the TMK, the host's batch number; then pending reversals."""
+        self.dev.host.set_mac_key(None)
+        try:
+            reply = self.dev.host.transact(
+                rq.sign_on(self.terminal_id(), self.journal.next_trace(), self.journal.batch)
+            )
+            if reply.get(39) != "00":
+                self.message = (f"签到失败 {reply.get(39)}", f"SIGN-ON DECLINED {reply.get(39)}")
+                return False
+            keys = rq.keys_from_sign_on(reply, self.keys.tmk)
+        except (HostError, Iso8583Error) as exc:
+            log.warning("sign-on failed: %s", type(exc).__name__)
+            self.message = ("签到失败 网络异常", "SIGN-ON FAILED: NETWORK")
+            return False
+        self.dev.host.set_mac_key(keys.mak)
+        self.session_pik = keys.pik
+        self.journal.set_batch(keys.batch)
+        self.auth.needs_sign_on = False
+        self.auth.send_pending_reversals()
+        return True
+
+    # -- idle and menu --------------------------------------------------------------------------------
+
+    def on_enter_idle(self: Any) -> None:
+        self.prompt = None
+        self.start_timer(None)
+        self.reset_txn()
+        lines = []
+        if self.unprinted:
+            lines.append(("有未打印凭条 按F1重打", "UNPRINTED RECEIPT: F1 TO REPRINT"))
+        self.show(
+            "idle", *lines, facts={"operator": self.operator or "", "batch": f"{self.journal.batch:06d}"}
+        )
+
+    def key_idle(self: Any, key: str) -> None:
+        if key == "OK":
+            self.begin("sale")
+        elif key == "MENU":
+            self.trigger("menu")
+        elif key == "F1" and self.unprinted:
+            self.reprint_ids = list(self.unprinted)
+            self.trigger("reprint")
+
+    def on_card(self: Any, how: str) -> None:
+        if self.state == "idle":
+            self.pending_card = how
+            self.begin("sale")
+        else:
+            self.card_event(how)
+
+    def on_enter_menu(self: Any) -> None:
+        self.show("menu", *MENU_LINES)
+
+    def key_menu(self: Any, key: str) -> None:
+        if key in MENU:
+            self.begin(MENU[key])
+        elif key == "9":
+            self.reprint_ids = []
+            self.trigger("reprint")
+        elif key == "F1":
+            self.trigger("settle")
+        elif key == "F2":
+            self.trigger("sign_off")
+
+    # -- reprint --------------------------------------------------------------------------------------
+
+    def on_enter_reprint_choose(self: Any) -> None:
+        if self.reprint_ids:
+            self.trigger("last")
+            return
+        self.show("reprint_choose")
+
+    def key_reprint_choose(self: Any, key: str) -> None:
+        if key == "1":
+            last = self.journal.last()
+            self.reprint_ids = [last.id] if last is not None else []
+            self.trigger("last")
+        elif key == "2":
+            self.trigger("by_trace")
+
+    def on_enter_reprint_trace(self: Any) -> None:
+        self.ask("reprint_trace", "digits", 1, 6)
+
+    def submit_reprint_trace(self: Any, text: str) -> None:
+        found = self.journal.find_by_trace(int(text))
+        if found is None:
+            self.message = ("无此交易", "NO SUCH TRANSACTION")
+            self.on_enter_reprint_trace()
+            return
+        self.reprint_ids = [found.id]
+        self.trigger("entered")
+
+    def on_enter_reprint_print(self: Any) -> None:
+        self.show("reprint_print")
+        for txn_id in list(self.reprint_ids):
+            if not self.print_txn(txn_id, reprint=True):
+                return
+            if txn_id in self.unprinted:
+                self.unprinted.remove(txn_id)
+        self.reprint_ids = []
+        self.trigger("done")
+
+    def on_enter_paperout(self: Any) -> None:
+        self.show("paperout")
+
+    def key_paperout(self: Any, key: str) -> None:
+        if key == "OK":
+            status = self.dev.printer.status()
+            if status.paper == "out" or not status.online:
+                self.show("paperout")
+                return
+            self.reprint_ids = list(self.unprinted)
+            self.trigger("reprint")
+
+    def print_txn(self: Any, txn_id: int, reprint: bool = False) -> bool:
+        """Print a transaction's receipts; False (and the paper-out state) when the printer stops."""
+        from terminal.receipts import MerchantInfo, ReceiptSettings, build_receipts
+
+        txn = self.journal.get(txn_id)
+        if txn is None:
+            return True
+        merchant = MerchantInfo(
+            name=self.journal.setting("merchant_name", "") or "",
+            mid=self.journal.setting("mid", "") or "",
+            tid=self.journal.setting("tid", "") or "",
+        )
+        r = self.settings.receipt
+        settings = ReceiptSettings(
+            paper=int(r.get("paper", 58)),
+            copies=tuple(r.get("copies", ("merchant", "customer"))),
+            date_format=str(r.get("date_format", "%Y/%m/%d %H:%M:%S")),
+        )
+        original = self.journal.get(txn.original_id) if txn.original_id is not None else None
+        try:
+            for _copy, ops in build_receipts(txn, merchant, settings, reprint=reprint, original=original):
+                self.dev.printer.print_document(ops)
+        except PrinterError:
+            if txn_id not in self.unprinted:
+                self.unprinted.append(txn_id)
+            self.trigger("paper_out")
+            return False
+        self.journal.receipt_printed(txn_id)
+        return True
+
+    # -- settlement and sign-off ----------------------------------------------------------------------
+
+    def on_enter_settle_confirm(self: Any) -> None:
+        totals = batch_totals(self.journal.batch_rows())
+        t = totals.domestic
+        self.show(
+            "settle_confirm",
+            (
+                f"借记 {t.debit_count}笔 {yuan(t.debit_fen)}",
+                f"DEBIT {t.debit_count} {yuan(t.debit_fen)}",
+            ),
+            (
+                f"贷记 {t.credit_count}笔 {yuan(t.credit_fen)}",
+                f"CREDIT {t.credit_count} {yuan(t.credit_fen)}",
+            ),
+        )
+
+    def key_settle_confirm(self: Any, key: str) -> None:
+        if key == "OK":
+            self.trigger("entered")
+
+    def on_enter_settle_online(self: Any) -> None:
+        self.show("settle_online")
+        self.settlement = self.settle_batch()
+        if self.settlement is None:
+            self.trigger("cancel")
+            return
+        self.trigger("settled")
+
+    def on_enter_settle_report(self: Any) -> None:
+        from terminal.reports import settlement_report
+
+        outcome = self.settlement
+        facts = {"balanced": "yes" if outcome["balanced"] else "no", "batch": f"{outcome['batch']:06d}"}
+        self.show("settle_report", facts=facts)
+        try:
+            self.dev.printer.print_document(settlement_report(**outcome["report"]))
+        except PrinterError:
+            self.trigger("paper_out")
+            return
+        except TypeError:
+            log.warning("settlement report: unexpected report arguments")
+        self.trigger("done")
+
+    def settle_batch(self: Any) -> dict[str, Any] | None:
+        """0500 with the batch totals; on "not balanced", upload every approved transaction (0320) and end
+        the upload (202/207); then adopt the next batch. None when the host could not be reached."""
+        if self.auth.needs_sign_on and not self.sign_on():
+            return None
+        self.auth.send_pending_reversals()
+        rows = self.journal.batch_rows()
+        totals = batch_totals(rows)
+        batch = self.journal.batch
+        tid = self.terminal_id()
+        try:
+            reply = self.dev.host.transact(rq.settlement(tid, self.journal.next_trace(), batch, totals))
+            result = SettlementTotals.from_field(str(reply.get(48) or ""))
+            uploaded = 0
+            if result.needs_batch_upload:
+                for row in rows:
+                    if row.state != "approved" or row.kind not in (
+                        "sale",
+                        "completion",
+                        "refund",
+                        "scan_sale",
+                    ):
+                        continue
+                    pan = self.journal.reveal_pan(row.id) if row.pan_masked else None
+                    self.dev.host.transact(
+                        rq.batch_upload(tid, row.trace, batch, row.amount_minor, pan=pan, entry_mode="051")
+                    )
+                    uploaded += 1
+                self.dev.host.transact(
+                    rq.batch_upload_end(tid, self.journal.next_trace(), batch, uploaded, balanced=False)
+                )
+        except (HostError, Iso8583Error) as exc:
+            log.warning("settlement failed: %s", type(exc).__name__)
+            self.message = ("结算失败 网络异常 请重试", "SETTLEMENT FAILED: NETWORK, RETRY")
+            return None
+        self.journal.set_batch(batch + 1)
+        report = {
+            "rows": rows,
+            "batch": batch,
+            "when": self.now,
+            "balanced": result.balanced,
+            "uploaded": uploaded,
+            "merchant_name": self.journal.setting("merchant_name", "") or "",
+            "mid": tid.mid,
+            "tid": tid.tid,
+        }
+        return {"balanced": result.balanced, "batch": batch, "uploaded": uploaded, "report": report}
+
+    def on_enter_signoff(self: Any) -> None:
+        self.show("signoff")
+        try:
+            self.dev.host.transact(
+                rq.sign_off(self.terminal_id(), self.journal.next_trace(), self.journal.batch)
+            )
+        except HostError as exc:
+            log.warning("sign-off not answered: %s", type(exc).__name__)
+        self.dev.host.set_mac_key(None)
+        self.operator = None
+        self.trigger("signed_off")
+
+    def key_signoff(self: Any, key: str) -> None:
+        return None
+
+    def kind_label(self: Any, kind: str) -> tuple[str, str]:
+        return KIND_NAMES.get(kind, (kind, kind))
