@@ -6,8 +6,8 @@ SQLite. Amounts are int fen. Secrets keep out of ``repr``: PANs, PIN checks and 
 and a transaction holds only a masked PAN and a hash of it (the issuer's card table is the one place a
 PAN is kept, as the key its cryptograms are derived from).
 
->>> Card("4761739001010010", "01", "acct-1", "2912", "visa-cda")
-Card(psn='01', account_id='acct-1', expiry='2912', issuer_key='visa-cda', status='active', ...)
+>>> "4761739001010010" in repr(Card("4761739001010010", "01", "acct-1", "2912", "visa-cda", pin_check="x"))
+False
 """
 
 from __future__ import annotations

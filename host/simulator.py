@@ -85,7 +85,7 @@ def salvage_ids(body: bytes) -> dict[int, str]:
         pos += size
         if number == 11 and value.hex().isdigit():
             out[11] = value.hex()
-        elif number == 41 and spec.kind is Kind.ANS and value.isascii():
+        elif number == 41 and spec.kind is Kind.ANS and all(0x20 <= b < 0x7F for b in value):
             out[41] = value.decode("ascii")
     return out
 
@@ -123,6 +123,8 @@ class _Connection(asyncio.Protocol):
         self.peer = "?"
         self.loopback = True
         self.closed = False
+        self.pending = 0  # replies waiting for a commit or a delay
+        self.eof = False
         self._frame_timer: asyncio.TimerHandle | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
 
@@ -158,6 +160,18 @@ class _Connection(asyncio.Protocol):
             self.closed = True
             self.transport.close()
 
+    def eof_received(self) -> bool:
+        """The terminal half-closed: answer what is pending, then close."""
+        self.eof = True
+        if not self.pending:
+            self.close("end of input")
+        return True
+
+    def done_one(self) -> None:
+        self.pending -= 1
+        if self.eof and not self.pending:
+            self.close("end of input")
+
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         self._arm_idle()
@@ -173,7 +187,11 @@ class _Connection(asyncio.Protocol):
                 break
             wire = bytes(self.buffer[: PREFIX_SIZE + length])
             del self.buffer[: PREFIX_SIZE + length]
-            self.sim.process(self, wire)
+            try:
+                self.sim.process(self, wire)
+            except Exception as exc:  # a bug must not take the server down; the log names no data
+                log.error("internal error on a frame from %s: %s", self.peer, exc.__class__.__name__)
+                self.close("internal error")
         if self._frame_timer is not None:
             self._frame_timer.cancel()
             self._frame_timer = None
@@ -264,7 +282,10 @@ class Simulator:
         except Iso8583Error as exc:
             self.stats["format_errors"] += 1
             log.warning("undecodable message from %s: %s", conn.peer, exc)
-            reply = self._format_error(wire)
+            try:
+                reply = self._format_error(wire)
+            except Iso8583Error:
+                reply = None
             if reply is None:
                 conn.close("undecodable message")
             else:
@@ -275,6 +296,7 @@ class Simulator:
             conn.close("not a request")
             return
         fut = self.store.durable_future()
+        conn.pending += 1
         if fut is None:
             self._deliver(conn, outcome)
         else:
@@ -289,23 +311,35 @@ class Simulator:
 
     def _deliver(self, conn: _Connection, outcome: Outcome) -> None:
         fault = outcome.fault
-        wire = encode_reply(outcome)
+        try:
+            wire = encode_reply(outcome)
+        except Iso8583Error as exc:  # a reply the acquirer built wrong: a bug, logged without data
+            log.error("cannot encode the reply to %s: %s", conn.peer, exc)
+            conn.close("internal error")
+            return
         if fault is None:
             self.stats["replies"] += 1
             conn.send(wire)
+            conn.done_one()
             return
         action = FaultAction(fault.action)
         log.info("fault %d (%s) on a reply to %s", fault.id, action.value, conn.peer)
         self.stats[f"fault_{action.value}"] += 1
         if action is FaultAction.DELAY:
-            asyncio.get_running_loop().call_later(fault.delay_ms / 1000, conn.send, wire)
-        elif action is FaultAction.CLOSE:
+            asyncio.get_running_loop().call_later(fault.delay_ms / 1000, self._late, conn, wire)
+            return
+        if action is FaultAction.CLOSE:
             conn.close("fault: close")
         elif action is FaultAction.GARBLE:
             conn.send(_garble(wire))
         elif action is FaultAction.BAD_MAC:
             conn.send(_spoil_mac(wire) if outcome.mac_key is not None else wire)
-        # NO_ANSWER: nothing goes back
+        conn.done_one()  # NO_ANSWER: nothing goes back
+
+    @staticmethod
+    def _late(conn: _Connection, wire: bytes) -> None:
+        conn.send(wire)
+        conn.done_one()
 
     def _format_error(self, wire: bytes) -> bytes | None:
         """A 30 reply to a body that did not decode, if its MTI is a known request."""
