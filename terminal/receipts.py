@@ -276,7 +276,7 @@ def screen_lines(ops: Sequence[PrintOp], columns: int) -> list[str]:
             rest = op.text
             while True:  # the printer breaks an over-long line between characters
                 line, rest = _cut(rest, columns // op.width)
-                free = max(columns - columns_of(line) * op.width, 0)
+                free = max(columns - columns_of(line), 0)  # a screen shows no double width
                 pad = free // 2 if op.align == "center" else free if op.align == "right" else 0
                 out.append(" " * pad + line)
                 if not rest:
@@ -437,18 +437,21 @@ def _expiry(data: Mapping[int, bytes], setting: str) -> str | None:
 
 
 def _cvm_lines(txn: TxnRecord, data: Mapping[int, bytes], copy: str, columns: int) -> list[PrintOp]:
-    """The signature area on the merchant's copies when the CVM was a signature; otherwise a note."""
+    """The signature area on the merchant's copies when the CVM was a signature; otherwise a note saying
+    no signature is needed, naming the PIN only when the CVM Results (9F34) show one that did not fail."""
     if txn.signature:
         if copy not in _SIGNED_COPIES:
             return []
         return [Text("持卡人签名(CARDHOLDER SIGNATURE)"), Feed(3), _rule(columns)]
-    cvmr = data.get(0x9F34, b"")
-    no_cvm = txn.entry_mode == "qr" or (bool(cvmr) and cvmr[0] & 0x3F in _NO_CVMS)
-    if no_cvm:
-        return _texts(wrap_columns("免密免签 NO PIN, NO SIGNATURE", columns))
-    if cvmr and cvmr[0] & 0x3F not in _PIN_CVMS:
-        return []  # some other CVM: nothing to claim
-    return _texts(wrap_columns("密码验证 免签 PIN VERIFIED", columns))
+    cvmr = data.get(0x9F34, b"\x3f\x00\x00")
+    method = cvmr[0] & 0x3F
+    if txn.entry_mode == "qr" or (0x9F34 in data and method in _NO_CVMS):
+        note = "免密免签 NO PIN, NO SIGNATURE"
+    elif method in _PIN_CVMS and cvmr[2:3] != b"\x01":  # result 01: failed
+        note = "密码验证 免签 PIN VERIFIED"
+    else:  # a swipe: whether a PIN went online is not in the journal
+        note = "免签 NO SIGNATURE REQUIRED"
+    return _texts(wrap_columns(note, columns))
 
 
 # -- the slip ----------------------------------------------------------------------------------------------
@@ -543,9 +546,10 @@ def build_receipt(
     reference += _emv_lines(data, w)
     ops += [Text("备注(REFERENCE)"), *_texts(reference)]
     if txn.kind != "balance":
-        ops += _cvm_lines(txn, data, copy, w)
+        closing = _cvm_lines(txn, data, copy, w)
         if copy in _SIGNED_COPIES:
-            ops += _texts(wrap_columns(STATEMENT_ZH, w)) + _texts(wrap_columns(STATEMENT_EN, w))
+            closing += _texts(wrap_columns(STATEMENT_ZH, w)) + _texts(wrap_columns(STATEMENT_EN, w))
+        ops += [_rule(w), *closing] if closing else []
     code = txn.rrn or f"{txn.batch:06d}{txn.trace:06d}"
     if settings.code == "qr":
         ops.append(Qr(code, size=5))
