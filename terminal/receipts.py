@@ -99,7 +99,8 @@ TRANS_TYPES: Mapping[str, TransType] = MappingProxyType(
         "completion": TransType("预授权完成", "AUTH COMPLETE"),
         "completion_void": TransType("预授权完成撤销", "COMPLETE VOID", negative=True),
         "balance": TransType("余额查询", "BALANCE"),
-        "qr_sale": TransType("扫码支付", "QR SALE"),
+        "qr_sale": TransType("扫码支付", "QR SALE"),  # the customer scans the terminal's dynamic QR
+        "scan_sale": TransType("扫码付款", "SCAN SALE"),  # the terminal scans the customer's payment code
     }
 )
 """Journal kinds (terminal/journal.py ``txns.kind``) and their names on the slip."""
@@ -121,7 +122,8 @@ CURRENCIES: Mapping[int, tuple[str, int]] = MappingProxyType(
 )
 """ISO 4217 numeric code -> (the symbol printed, the minor-unit exponent)."""
 
-_PRINTABLE_STATES = frozenset({"approved", "voided"})  # a voided sale reprints as the sale it was
+# a voided sale, or a pre-auth its completion closed, reprints as the transaction it was
+_PRINTABLE_STATES = frozenset({"approved", "voided", "completed"})
 _BREAKS = re.compile(r"( *)([^ ，]*，|[^ ，]+)")  # (separator, piece): break at spaces, after "，"
 _MASKED = re.compile(r"\d{0,6}\*+\d{0,4}")
 _CRYPTOGRAMS = {0x00: "AAC", 0x40: "TC", 0x80: "ARQC"}  # 9F27 bits 8-7 (EMV Book 3, 6.5.5.4)
@@ -494,7 +496,7 @@ def build_receipt(
 
     Raises:
         ReceiptError: an unknown copy, kind, entry mode or currency; a transaction neither approved nor
-            voided; a card number that is not masked; malformed EMV data or date.
+            voided or completed; a card number that is not masked; malformed EMV data or date.
     """
     if copy not in COPY_LABELS:
         raise ReceiptError(f"no receipt copy {copy!r}")

@@ -10,11 +10,12 @@ by a batch upload); the settlement slip UnionPay-network terminals print (类型
 rows, 内卡/外卡 debit and credit totals, 对账平 / 对账不平); issue 7 item 1 (day-end).
 
 What counts, as the acquirer counts it (host/store.py ``batch_totals``): debits are the approved sales,
-pre-auth completions and QR sales that were neither voided nor reversed; credits are the approved refunds.
-A card is domestic when its (masked) number starts with ``62`` (UnionPay) or there is none (a QR payment),
-else foreign. The category rows count every transaction the host approved (a sale voided later still
-counts as a sale, and its void as a void), so debits are sales plus completions minus what was voided.
-Amounts are int fen summed as ints; nothing here is a float.
+pre-auth completions and QR sales (either direction) that were neither voided nor reversed; credits are
+the approved refunds. A card is domestic when its (masked) number starts with ``62`` (UnionPay) or there
+is none (a QR payment), else foreign. The category rows count every transaction the host approved (a sale
+voided later still counts as a sale, and its void as a void; a pre-auth closed by its completion still
+counts as a pre-auth), so debits are sales plus completions minus what was voided. Amounts are int fen
+summed as ints; nothing here is a float.
 
 >>> from terminal.journal import TxnRecord
 >>> sale = TxnRecord(1, "sale", "approved", 1, 1, 1000, 156, "622424******0113", "chip", "01", "1", "A",
@@ -60,7 +61,7 @@ __all__ = [
     "settlement_totals",
 ]
 
-DEBIT_KINDS = frozenset({"sale", "completion", "qr_sale"})
+DEBIT_KINDS = frozenset({"sale", "completion", "qr_sale", "scan_sale"})
 CREDIT_KINDS = frozenset({"refund"})
 CATEGORY_ORDER = (
     "sale",
@@ -71,8 +72,10 @@ CATEGORY_ORDER = (
     "completion",
     "completion_void",
     "qr_sale",
+    "scan_sale",
 )
-_COUNTED_STATES = frozenset({"approved", "voided"})  # the host approved it (a voided one, before its void)
+# the host approved it: still standing, voided later, or (a pre-auth) closed by its completion
+_COUNTED_STATES = frozenset({"approved", "voided", "completed"})
 _COUNT_MAX = 999  # n3 in field 48; the host caps its counts the same way
 _RESULTS = {
     SettlementResult.REQUESTED: ("未对账", "NOT RECONCILED"),

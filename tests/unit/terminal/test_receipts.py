@@ -171,6 +171,12 @@ CASES: dict[str, tuple[TxnRecord, ReceiptSettings, str, dict[str, Any]]] = {
         "merchant",
         {},
     ),
+    "scan_sale_58_customer": (
+        txn(kind="scan_sale", trace=413, pan_masked="", entry_mode="qr", amount_minor=2550),
+        ReceiptSettings(),
+        "customer",
+        {},
+    ),
     "long_name_wrap_58_merchant": (txn(), ReceiptSettings(), "merchant", {"emv": CHIP_EMV}),
     "long_name_truncate_58_merchant": (
         txn(), ReceiptSettings(long_name="truncate"), "merchant", {"emv": CHIP_EMV},
@@ -452,9 +458,11 @@ def test_refused(changes: dict[str, Any]) -> None:
         build_receipt(txn(**changes), MERCHANT, ReceiptSettings(), "merchant")
 
 
-def test_voided_sale_reprints() -> None:
+def test_voided_sale_and_completed_preauth_reprint() -> None:
     ops = build_receipt(txn(state="voided"), MERCHANT, ReceiptSettings(), "merchant", reprint=True)
     assert "消费(SALE)" in "".join(_texts(ops))
+    ops = build_receipt(txn(kind="preauth", state="completed"), MERCHANT, ReceiptSettings(), "merchant")
+    assert "预授权(AUTH)" in "".join(_texts(ops))
 
 
 def test_unknown_copy_refused() -> None:
