@@ -70,6 +70,7 @@ class TxnWork:
     code: str = field(default="", repr=False)
     balance: Any = None
     started: bool = False
+    trace: int = 0  # system trace audit number (f11), also the kernel's 9F41
 
 
 class TerminalCardholder:
@@ -143,6 +144,12 @@ class FlowsMixin:
 
     def abandon_txn(self: Any, why: str) -> None:
         log.info("transaction %s abandoned: %s", self.work.kind, why)
+
+    def txn_trace(self: Any) -> int:
+        """The transaction's trace number, allocated (and committed) once."""
+        if not self.work.trace:
+            self.work.trace = self.journal.next_trace()
+        return int(self.work.trace)
 
     def read_key(self: Any, timeout_s: float) -> str | None:
         return self.dev.keypad.read_key(timeout_s)
@@ -302,7 +309,7 @@ class FlowsMixin:
         txn = Transaction(
             amount_minor=w.amount,
             when=self.now.replace(microsecond=0),
-            sequence_counter=self.journal.next_trace(),
+            sequence_counter=self.txn_trace(),
             transaction_type=TXN_TYPE.get(w.kind, 0x00),
         )
         result = kernel.start(txn)
@@ -424,7 +431,7 @@ class FlowsMixin:
         self.auth.send_pending_reversals()
         if w.kind in ("void", "refund", "completion"):
             w.pan = ""  # the original's PAN stays encrypted in the journal
-        trace = self.journal.next_trace()
+        trace = self.txn_trace()
         try:
             request = self.build_request(trace)
         except Exception as exc:  # a field the profile rejects: nothing was sent
@@ -513,7 +520,7 @@ class FlowsMixin:
         w.emv = self.emv_facts()
         w.txn_id = self.journal.record_offline(
             w.kind, "approved" if approved else "declined", w.amount, 156, w.pan, "chip",
-            trace=self.journal.next_trace(), emv=json.dumps(w.emv), signature=result.signature_required,
+            trace=self.txn_trace(), emv=json.dumps(w.emv), signature=result.signature_required,
             operator=self.operator,
         )  # fmt: skip
         w.approved = approved

@@ -411,6 +411,11 @@ class Journal:
                 (key, value),
             )
 
+    def new_session(self) -> None:
+        """A new host session (sign-on): reversals kept after their tries get 3 tries again."""
+        with self._tx() as db:
+            db.execute("UPDATE reversal SET tries=0")
+
     def recovery(self) -> Recovery:
         """What boot must handle: pending reversals (an interrupted request's record says 98), approved
         transactions whose receipt never printed. A new session gives kept reversals their 3 tries again;

@@ -175,6 +175,7 @@ class SessionMixin:
         self.session_pik = keys.pik
         self.journal.set_batch(keys.batch)
         self.auth.needs_sign_on = False
+        self.journal.new_session()
         self.auth.send_pending_reversals()
         return True
 
