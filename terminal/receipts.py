@@ -164,7 +164,7 @@ class ReceiptSettings:
     terminal.receipts.ReceiptError: paper is 58 or 80 mm, not 57
     """
 
-    paper: Literal[58, 80] = 58
+    paper: int = 58  # an int from the settings file; checked below
     copies: tuple[Copy, ...] = ("merchant", "customer")
     date_format: str = "%Y/%m/%d %H:%M:%S"
     expiry: Literal["omit", "masked", "show"] = "omit"

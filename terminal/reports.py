@@ -270,8 +270,8 @@ def _half(
             credit_n = mine.credit_count - host.credit_count
             debit = _signed_money(mine.debit_fen - host.debit_fen, currency_n)
             credit = _signed_money(mine.credit_fen - host.credit_fen, currency_n)
-            lines += _row("借记(DEBIT)", f"{debit_n:+d}", debit, columns)
-            lines += _row("贷记(CREDIT)", f"{credit_n:+d}", credit, columns)
+            lines += _row("借记(DEBIT)", f"{debit_n:+d}" if debit_n else "0", debit, columns)
+            lines += _row("贷记(CREDIT)", f"{credit_n:+d}" if credit_n else "0", credit, columns)
     return lines
 
 
