@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ from terminal.reports import (
     screen_lines,
     settlement_totals,
 )
-from tests.unit.terminal.test_receipts import GOLDEN, PAN, REGEN
 
+GOLDEN = Path(__file__).resolve().parents[2] / "data" / "golden"
+REGEN = os.environ.get("POSEMU_REGEN_GOLDEN") == "1"
+PAN = "6224242900000113"
 MERCHANT = MerchantInfo("测试商户", "898310048160001", "10000001")
 WHEN = dt.datetime(2025, 1, 1, 23, 0, 0)
 BALANCED = SettlementResult.BALANCED
