@@ -12,12 +12,12 @@ from drivers.errors import DeviceError, PrinterError
 from drivers.host import HostError
 from host import requests as rq
 from host.errors import Iso8583Error
-from host.settlement import SettlementTotals, Totals
+from host.settlement import SettlementTotals
 from terminal.screens import KIND_NAMES, yuan
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SessionMixin", "batch_totals"]
+__all__ = ["SessionMixin"]
 
 MENU = {
     "1": "sale",
@@ -35,20 +35,6 @@ MENU_LINES = (
     ("7扫码收款 8扫码付款 9重打印", "7 SHOW QR 8 SCAN CODE 9 REPRINT"),
     ("F1结算 F2签退", "F1 SETTLE  F2 SIGN OFF"),
 )
-
-
-def batch_totals(rows: list[Any]) -> SettlementTotals:
-    """The batch's debit (sales and completions) and credit (refunds) totals, approved and not voided or
-    reversed; voids cancel their original (CUP 0500 field 48)."""
-    debit_fen = debit_count = credit_fen = credit_count = 0
-    for r in rows:
-        if r.state != "approved":
-            continue
-        if r.kind in ("sale", "completion", "scan_sale", "qr_sale"):
-            debit_fen, debit_count = debit_fen + r.amount_minor, debit_count + 1
-        elif r.kind == "refund":
-            credit_fen, credit_count = credit_fen + r.amount_minor, credit_count + 1
-    return SettlementTotals(Totals(debit_fen, debit_count, credit_fen, credit_count))
 
 
 class SessionMixin:
@@ -274,22 +260,12 @@ class SessionMixin:
 
     def print_txn(self: Any, txn_id: int, reprint: bool = False) -> bool:
         """Print a transaction's receipts; False (and the paper-out state) when the printer stops."""
-        from terminal.receipts import MerchantInfo, ReceiptSettings, build_receipts
+        from terminal.receipts import build_receipts
 
         txn = self.journal.get(txn_id)
         if txn is None:
             return True
-        merchant = MerchantInfo(
-            name=self.journal.setting("merchant_name", "") or "",
-            mid=self.journal.setting("mid", "") or "",
-            tid=self.journal.setting("tid", "") or "",
-        )
-        r = self.settings.receipt
-        settings = ReceiptSettings(
-            paper=int(r.get("paper", 58)),
-            copies=tuple(r.get("copies", ("merchant", "customer"))),
-            date_format=str(r.get("date_format", "%Y/%m/%d %H:%M:%S")),
-        )
+        merchant, settings = self.receipt_context()
         original = self.journal.get(txn.original_id) if txn.original_id is not None else None
         try:
             for _copy, ops in build_receipts(txn, merchant, settings, reprint=reprint, original=original):
@@ -302,22 +278,35 @@ class SessionMixin:
         self.journal.receipt_printed(txn_id)
         return True
 
+    def receipt_context(self: Any) -> tuple[Any, Any]:
+        """The merchant's identity and the receipt settings, for receipts and reports."""
+        from terminal.receipts import MerchantInfo, ReceiptSettings
+
+        merchant = MerchantInfo(
+            name=self.journal.setting("merchant_name", "") or "",
+            mid=self.journal.setting("mid", "") or "",
+            tid=self.journal.setting("tid", "") or "",
+        )
+        r = self.settings.receipt
+        paper = 80 if int(r.get("paper", 58)) == 80 else 58
+        settings = ReceiptSettings(
+            paper=paper,
+            copies=tuple(r.get("copies", ("merchant", "customer"))),
+            date_format=str(r.get("date_format", "%Y/%m/%d %H:%M:%S")),
+        )
+        return merchant, settings
+
     # -- settlement and sign-off ----------------------------------------------------------------------
 
     def on_enter_settle_confirm(self: Any) -> None:
-        totals = batch_totals(self.journal.batch_rows())
-        t = totals.domestic
-        self.show(
-            "settle_confirm",
-            (
-                f"借记 {t.debit_count}笔 {yuan(t.debit_fen)}",
-                f"DEBIT {t.debit_count} {yuan(t.debit_fen)}",
-            ),
-            (
-                f"贷记 {t.credit_count}笔 {yuan(t.credit_fen)}",
-                f"CREDIT {t.credit_count} {yuan(t.credit_fen)}",
-            ),
-        )
+        from terminal.reports import settlement_totals
+
+        totals = settlement_totals(self.journal.batch_rows())
+        lines = []
+        for zh, en, t in (("内卡", "DOMESTIC", totals.domestic), ("外卡", "FOREIGN", totals.foreign)):
+            dr, cr = f"{t.debit_count} {yuan(t.debit_fen)}", f"{t.credit_count} {yuan(t.credit_fen)}"
+            lines.append((f"{zh} 借记 {dr} 贷记 {cr}", f"{en} DR {dr} CR {cr}"))
+        self.show("settle_confirm", *lines)
 
     def key_settle_confirm(self: Any, key: str) -> None:
         if key == "OK":
@@ -332,18 +321,21 @@ class SessionMixin:
         self.trigger("settled")
 
     def on_enter_settle_report(self: Any) -> None:
-        from terminal.reports import settlement_report
+        from terminal.reports import build_settlement_report
 
         outcome = self.settlement
         facts = {"balanced": "yes" if outcome["balanced"] else "no", "batch": f"{outcome['batch']:06d}"}
         self.show("settle_report", facts=facts)
+        r = outcome["report"]
+        ops = build_settlement_report(
+            r["txns"], r["merchant"], r["settings"], batch=r["batch"], when=r["when"], reply=r["reply"],
+            uploaded=r["uploaded"], operator=r["operator"],
+        )  # fmt: skip
         try:
-            self.dev.printer.print_document(settlement_report(**outcome["report"]))
+            self.dev.printer.print_document(ops)
         except PrinterError:
             self.trigger("paper_out")
             return
-        except TypeError:
-            log.warning("settlement report: unexpected report arguments")
         self.trigger("done")
 
     def settle_batch(self: Any) -> dict[str, Any] | None:
@@ -352,8 +344,10 @@ class SessionMixin:
         if self.auth.needs_sign_on and not self.sign_on():
             return None
         self.auth.send_pending_reversals()
+        from terminal.reports import settlement_totals
+
         rows = self.journal.batch_rows()
-        totals = batch_totals(rows)
+        totals = settlement_totals(rows)
         batch = self.journal.batch
         tid = self.terminal_id()
         try:
@@ -382,15 +376,16 @@ class SessionMixin:
             self.message = ("结算失败 网络异常 请重试", "SETTLEMENT FAILED: NETWORK, RETRY")
             return None
         self.journal.set_batch(batch + 1)
+        merchant, settings = self.receipt_context()
         report = {
-            "rows": rows,
+            "txns": rows,
+            "merchant": merchant,
+            "settings": settings,
             "batch": batch,
             "when": self.now,
-            "balanced": result.balanced,
-            "uploaded": uploaded,
-            "merchant_name": self.journal.setting("merchant_name", "") or "",
-            "mid": tid.mid,
-            "tid": tid.tid,
+            "reply": result,
+            "uploaded": uploaded if result.needs_batch_upload else None,
+            "operator": self.operator,
         }
         return {"balanced": result.balanced, "batch": batch, "uploaded": uploaded, "report": report}
 
