@@ -14,6 +14,9 @@ operations, and ``drivers.escpos`` encodes them to the same ESC/POS bytes for a 
 Every line fits the paper: 32 columns on 58 mm paper, 48 on 80 mm, a CJK character taking two
 (:func:`drivers.virtual.render.char_columns`); long merchant names wrap or are truncated by columns.
 Amounts are int minor units (fen) from the journal and are formatted with integer arithmetic only.
+The module is longer than STYLE.md's 400 lines because it also holds the column layout helpers that
+:mod:`terminal.reports` shares (``columns_of``, ``wrap_columns``, ``pair_lines``, ``screen_lines``); a
+third of it is docstrings and doctests.
 
 >>> from terminal.journal import TxnRecord
 >>> txn = TxnRecord(1, "sale", "approved", 1, 403, 1234, 156, "622424******0113", "chip", "01",
