@@ -68,8 +68,9 @@ EXPECTATIONS = (
 )  # fmt: skip
 
 
-class PowerCut(Exception):
-    """Raised inside the terminal at the scripted instant: nothing after it runs."""
+class PowerCut(BaseException):
+    """Raised inside the terminal at the scripted instant: nothing after it runs (a BaseException, so no
+    ``except Exception`` in the firmware can swallow it, as nothing can swallow a power cut)."""
 
 
 def split_keys(text: str) -> list[str]:
@@ -309,9 +310,12 @@ class ScenarioRunner:
             for wanted in step["expect_seen"]:
                 if wanted not in seen:
                     failures.append(f"screen {wanted!r} was not shown (shown: {', '.join(seen)})")
-        if "expect_fact" in step:
-            for key, value in step["expect_fact"].items():
-                got = current.fact(key) if current is not None else None
+        if "expect_fact" in step:  # the latest screen of the step that shows these facts (or the current)
+            wanted_facts = step["expect_fact"]
+            shown = [s for s in self.display.screens[self.seen_from :] if all(s.fact(k) is not None for k in wanted_facts)]
+            source = shown[-1] if shown else current
+            for key, value in wanted_facts.items():
+                got = source.fact(key) if source is not None else None
                 if got != str(value):
                     failures.append(f"fact {key} is {got!r}, expected {value!r}")
         if "expect_state" in step and self.terminal.state != step["expect_state"]:
