@@ -503,7 +503,7 @@ class FlowsMixin:
         w.response_code = code or {"timeout": "98", "mac": "A0", "network": "NC"}.get(error, "96")
         w.approved = code == "00" and (w.final is None or w.final.outcome is Outcome.APPROVED_ONLINE)
         w.balance = balance
-        self.next_step("online")
+        self.trigger("goto_result")
 
     def emv_facts(self: Any) -> dict[str, str]:
         """The kernel's receipt data objects (AID, label, cryptogram, TVR, TSI, CVM results, ATC) as the
@@ -525,7 +525,7 @@ class FlowsMixin:
         )  # fmt: skip
         w.approved = approved
         w.response_code = "Y1" if approved else "Z1"
-        self.next_step("online")
+        self.trigger("goto_result")
 
     # -- QR -------------------------------------------------------------------------------------------
 

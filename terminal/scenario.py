@@ -9,7 +9,9 @@ A scenario is a TOML file: a name, optional ``[settings]`` overrides (table -> k
 ``keys = "01 OK"``                key presses; a run of digits is typed digit by digit
 ``login = "01/0000"``             shorthand: operator number, password, each followed by OK
 ``activate = true``               shorthand: the registered MID and TID, then OK to confirm
-``insert = "visa-cda"``           insert a virtual card (a profile of ``posemu emv run --list``)
+``insert = "visa-cda"``           insert a virtual card (a profile of ``posemu emv run --list``, or
+                                  ``unreadable``: a chip whose applications cannot be selected)
+``remove_when_answered = true``   the card is pulled out as soon as the host answers the next request
 ``remove = true``                 remove the card
 ``tap = "PROFILE"``               tap a contactless card
 ``swipe = "pboc-sda"``            swipe the magstripe image of a virtual card
@@ -60,7 +62,7 @@ __all__ = ["PowerCut", "ScenarioRunner", "run_scenario"]
 
 ACTIONS = (
     "power_on", "activate", "login", "keys", "insert", "remove", "tap", "swipe", "swipe_raw", "scan", "wait",
-    "host_fault", "clear_faults", "wallet_pay", "paper", "battery", "power_cut",
+    "host_fault", "clear_faults", "wallet_pay", "paper", "battery", "power_cut", "remove_when_answered",
 )  # fmt: skip
 EXPECTATIONS = (
     "expect_screen", "expect_seen", "expect_fact", "expect_state", "expect_receipt", "expect_no_receipt",
@@ -187,7 +189,19 @@ class ScenarioRunner:
         elif action == "insert":
             from emv.cards import load_card
 
-            dev.reader.insert(load_card(str(value)))
+            dev.reader.insert(_UnreadableChip() if value == "unreadable" else load_card(str(value)))
+        elif action == "remove_when_answered":
+            link, reader = t.auth.link, dev.reader
+            original = link.transact
+
+            def transact_then_remove(request: Any, timeout_s: float | None = None) -> Any:
+                reply = original(request, timeout_s)
+                if request.mti in ("0200", "0100"):
+                    link.transact = original
+                    reader.remove()
+                return reply
+
+            link.transact = transact_then_remove
         elif action == "remove":
             dev.reader.remove()
         elif action == "tap":
@@ -346,6 +360,19 @@ class ScenarioRunner:
         return [
             f"journal {k} is {facts.get(k)!r}, expected {v!r}" for k, v in wanted.items() if facts.get(k) != v
         ]
+
+
+class _UnreadableChip:
+    """A chip that powers up but answers every command "file not found": no application can be selected,
+    so the kernel falls back to the magstripe (``insert = "unreadable"``)."""
+
+    atr = bytes.fromhex("3B888001000000000000000009")
+
+    def transmit(self, capdu: bytes) -> bytes:
+        return b"\x6a\x82"
+
+    def remove(self) -> None:
+        return None
 
 
 def _tick() -> Any:
