@@ -417,7 +417,7 @@ class FlowsMixin:
         if w.entry == "fallback":
             f60 = Field60.from_field(str(msg.get(60)))
             msg = msg.with_fields(
-                {60: Field60(f60.type_code, f60.batch, f60.network_code, f60.reader, 2).to_field()}
+                {60: Field60(f60.type_code, f60.batch, f60.network_code, f60.reader_capability, 2).to_field()}
             )
         return msg
 
