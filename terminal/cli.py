@@ -30,7 +30,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
 
 # subcommand -> (module under terminal.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("run", "boot the terminal (for now: decode the shipped sample card data)"),
+    "run": ("run", "boot the terminal on virtual devices and the built-in host; play the demo"),
     "tlv": ("tlv", "decode BER-TLV with tag names; sensitive values masked"),
     "qr": ("qr", "EMVCo merchant QR: decode with the CRC checked, encode (optionally to PNG)"),
     "iso8583": ("iso8583", "decode a framed CUP ISO 8583 message; PAN and track masked"),

@@ -25,8 +25,11 @@ class HeadlessDisplay:
         self.out = out or sys.stdout
 
     def show(self, screen: Screen) -> None:
+        previous = self.screens[-1] if self.screens else None
         self.screens.append(screen)
-        if self.echo:
+        # printing: every new screen, and a screen that changed its lines, not each key typed into it
+        same = previous is not None and (previous.id, previous.lines) == (screen.id, screen.lines)
+        if self.echo and not same:
             lines = screen.text(self.language)
             width = max(24, *(len(line) for line in lines))
             print(f"+-- {screen.id} " + "-" * max(0, width - len(screen.id) - 3) + "+", file=self.out)

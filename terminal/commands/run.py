@@ -1,9 +1,8 @@
-"""``posemu run``: boot the terminal.
+"""``posemu run``: boot the terminal on virtual devices and the built-in host, and play a scenario.
 
-At this stage of the firmware the terminal's flows are not built yet (issues for the kernel, host, drivers
-and terminal follow); ``run`` shows what the data core does on real card data: it decodes the shipped sample
-responses (a PPSE directory, a qPBOC SELECT response, the field 55 of a real CUP 0200, a record with track 2
-data) with tag names, sensitive values masked.
+Without ``--scenario`` it plays the shipped demo (activation, login and sign-on, a sale by chip with CDA
+and online PIN, a sale by QR, a void, the day-end settlement), printing every screen as the terminal shows
+it and, at the end, the receipts the virtual printer printed. ``--lang zh_CN`` shows the Chinese screens.
 """
 
 from __future__ import annotations
@@ -12,18 +11,30 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--reveal", action="store_true", help="show sensitive values in clear")
+    parser.add_argument("--scenario", metavar="FILE", help="scenario to play (default: the shipped demo)")
+    parser.add_argument("--lang", default="en", choices=("en", "zh_CN"), help="screen language")
+    parser.add_argument("--quiet", action="store_true", help="do not print the screens")
 
 
 def run(args: argparse.Namespace) -> int:
-    from config.load import load_default
-    from terminal.commands.tlv import render_text
+    from importlib import resources
 
-    samples = load_default("emv_samples.toml")["sample"]
-    print(f"posemu: decoding {len(samples)} shipped samples of real EMV card data\n")
-    for sample in samples:
-        data = bytes.fromhex("".join(sample["hex"].split()))
-        print(f"== {sample['name']} ({len(data)} bytes)")
-        print("\n".join(render_text(data, args.reveal)))
-        print()
-    return 0
+    from config.load import load_toml
+    from terminal.scenario import ScenarioRunner
+
+    path = args.scenario or str(resources.files("terminal").joinpath("scenarios", "demo.toml"))
+    runner = ScenarioRunner(load_toml(path), echo=not args.quiet)
+    runner.display.language = args.lang
+    try:
+        result = runner.run()
+        receipts = runner.printer_text()
+    finally:
+        runner.built.devices.host.close()
+        runner.terminal.journal.close()
+    print("\n=== receipts printed by the virtual printer ===\n")
+    print(receipts)
+    print(f"\n{result['scenario']}: {'PASSED' if result['passed'] else 'FAILED'}")
+    for step in result["steps"]:
+        for failure in step["failures"]:
+            print(f"  step {step['step']} ({step['action']}): {failure}")
+    return 0 if result["passed"] else 1
