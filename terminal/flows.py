@@ -89,7 +89,8 @@ class TerminalCardholder:
 
     def enter_offline_pin(self, tries_left: int | None) -> bytearray | None:
         line = (f"剩余 {tries_left} 次", f"{tries_left} TRIES LEFT") if tries_left is not None else ("", "")
-        return self.t.read_pin(line)
+        digits: bytearray | None = self.t.read_pin(line)
+        return digits
 
     def enter_online_pin(self) -> bool:
         digits = self.t.read_pin(("联机密码", "ONLINE PIN"))
@@ -102,11 +103,18 @@ class TerminalCardholder:
 class FlowsMixin:
     """The ``txn`` state's steps of :class:`terminal.model.Terminal`."""
 
+    pending_card: str | None
+    unprinted: list[int]
+    reprint_ids: list[int]
+    pin_block: bytes | None
+    prompt: Any
+    message: tuple[str, str] | None
+
     # -- flow control ---------------------------------------------------------------------------------
 
     def reset_txn(self: Any) -> None:
         self.work = TxnWork()
-        self.pin_block: bytes | None = None
+        self.pin_block = None
         if not hasattr(self, "pending_card"):
             self.pending_card = None
         if not hasattr(self, "unprinted"):
@@ -152,7 +160,8 @@ class FlowsMixin:
         return int(self.work.trace)
 
     def read_key(self: Any, timeout_s: float) -> str | None:
-        return self.dev.keypad.read_key(timeout_s)
+        key: str | None = self.dev.keypad.read_key(timeout_s)
+        return key
 
     def read_pin(self: Any, line: tuple[str, str]) -> bytearray | None:
         """Read PIN digits on the keypad into a wipeable buffer; None on CANCEL, timeout or bypass."""
@@ -330,8 +339,8 @@ class FlowsMixin:
 
     def chip_failed(self: Any) -> None:
         self.work.chip_failed = True
-        self.message = ("IC卡读取失败 请刷卡", "CHIP FAILED, SWIPE THE CARD") if self.settings.allow_fallback else (
-            "读卡失败", "CARD ERROR")  # fmt: skip
+        fallback = ("IC卡读取失败 请刷卡", "CHIP FAILED, SWIPE THE CARD")
+        self.message = fallback if self.settings.allow_fallback else ("读卡失败", "CARD ERROR")
         self.enter_capture()
 
     def chip_card_data(self: Any, result: KernelResult) -> rq.CardData:
@@ -340,7 +349,7 @@ class FlowsMixin:
         expiry = card.get(0x5F24, b"").hex()[:4] or None
         psn = card.get(0x5F34, b"").hex() or None
         icc = tlv.encode(list(result.field55.items()))
-        mode = "051" if self.pin_block is None else "051"
+        mode = "051" if self.pin_block is not None else "052"  # f22: IC card, PIN entered (1) or not (2)
         return rq.CardData(pan=self.work.pan, track2=track2, expiry=expiry, psn=psn, icc=icc,
                            pin_block=self.pin_block, entry_mode=mode)  # fmt: skip
 

@@ -355,10 +355,8 @@ class Journal:
 
     def find_by_rrn(self, rrn: str) -> TxnRecord | None:
         """An approved transaction of any batch by its retrieval reference number (refund)."""
-        row = self.db.execute(
-            f"SELECT {_COLUMNS} FROM txns WHERE rrn=? AND state IN ('approved', 'voided') ORDER BY id DESC LIMIT 1",
-            (rrn,),
-        ).fetchone()
+        sql = f"SELECT {_COLUMNS} FROM txns WHERE rrn=? AND state IN ('approved', 'voided') ORDER BY id DESC"
+        row = self.db.execute(sql + " LIMIT 1", (rrn,)).fetchone()
         return None if row is None else _record(row)
 
     def last(self, kind: str | None = None) -> TxnRecord | None:

@@ -174,7 +174,8 @@ class ScenarioRunner:
             self.reboot()
 
     def act(self, action: str, value: Any) -> None:
-        t, dev = self.terminal, self.built.devices
+        t = self.terminal
+        dev: Any = self.built.devices  # virtual twins: their test-side APIs (insert, swipe_card, scan...)
         if action == "power_on":
             self.install_cut()
             t.power_on()
@@ -326,7 +327,11 @@ class ScenarioRunner:
                     failures.append(f"screen {wanted!r} was not shown (shown: {', '.join(seen)})")
         if "expect_fact" in step:  # the latest screen of the step that shows these facts (or the current)
             wanted_facts = step["expect_fact"]
-            shown = [s for s in self.display.screens[self.seen_from :] if all(s.fact(k) is not None for k in wanted_facts)]
+            shown = [
+                s
+                for s in self.display.screens[self.seen_from :]
+                if all(s.fact(k) is not None for k in wanted_facts)
+            ]
             source = shown[-1] if shown else current
             for key, value in wanted_facts.items():
                 got = source.fact(key) if source is not None else None

@@ -40,6 +40,12 @@ MENU_LINES = (
 class SessionMixin:
     """The non-transaction states of :class:`terminal.model.Terminal`."""
 
+    pending_card: str | None
+    unprinted: list[int]
+    reprint_ids: list[int]
+    prompt: Any
+    message: tuple[str, str] | None
+
     # -- boot and activation --------------------------------------------------------------------------
 
     def on_enter_boot(self: Any) -> None:
