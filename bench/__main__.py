@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("tlv", "kernel", "qr", "drivers")  # module bench.<name>_bench, each with main()
+BENCHES = ("tlv", "kernel", "qr", "drivers", "terminal")  # module bench.<name>_bench, each with main()
 
 
 def main(argv: list[str]) -> int:
