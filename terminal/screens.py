@@ -59,6 +59,23 @@ TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 
+# The soft keys each screen offers (the keypad's function keys the screen labels).
+SOFT_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "idle": ("MENU", "OK"),
+        "menu": ("CANCEL", "F1", "F2"),
+        "fault": ("OK",),
+        "paperout": ("OK",),
+        "activate_confirm": ("CANCEL", "OK"),
+        "txn_confirm": ("CANCEL", "OK"),
+        "settle_confirm": ("CANCEL", "OK"),
+        "reprint_choose": ("CANCEL",),
+        "txn_capture": ("CANCEL",),
+        "txn_scan": ("CANCEL",),
+        "txn_qr": ("CANCEL",),
+    }
+)
+
 KIND_NAMES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
         "sale": ("消费", "SALE"),
@@ -98,6 +115,6 @@ def screen(
         title=title or TEXTS.get(screen_id, (screen_id, screen_id)),
         lines=tuple(lines),
         echo=echo,
-        soft_keys=soft_keys,
+        soft_keys=soft_keys or SOFT_KEYS.get(screen_id, ()),
         data=tuple((facts or {}).items()),
     )

@@ -68,11 +68,23 @@ class SessionMixin:
         if not self.keys.has_tmk or not self.journal.setting("tid"):
             self.trigger("needs_activation")
             return
+        if not self.host_reachable():
+            self.fail("host", "无法连接主机 请检查网络 按确认重试", "HOST UNREACHABLE: CHECK THE NETWORK, OK TO RETRY")
+            return
         recovery = self.journal.recovery()
         self.unprinted = [t.id for t in recovery.unprinted]
         if recovery.pending_reversals:
             log.warning("boot: %d reversal(s) pending from the last session", len(recovery.pending_reversals))
         self.trigger("selftest_ok")
+
+    def host_reachable(self: Any) -> bool:
+        """Self-test of the network: an echo test (0820) must be answered."""
+        try:
+            self.dev.host.transact(rq.echo_test(self.terminal_id(), self.journal.next_trace(), self.journal.batch))
+        except HostError as exc:
+            log.warning("self-test: host not reachable (%s)", type(exc).__name__)
+            return False
+        return True
 
     def on_enter_activate_mid(self: Any) -> None:
         self.ask("activate_mid", "digits", 15, 15, ("请输入15位商户号", "15-DIGIT MERCHANT NO."))
