@@ -10,6 +10,7 @@ simulator both use it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -17,6 +18,9 @@ from emv.crypto.ac import ArpcMethod, CryptogramVersion, derive_ac_key, generate
 from emv.crypto.errors import CryptoError
 
 __all__ = ["BAD_CRYPTOGRAM", "CardKeys", "IssuerDecision", "authorise", "check_arqc", "issuer_auth_data"]
+
+# The ARQC check and the ARPC of one request use the same key: derive it once (a host's hot path).
+_ac_key = functools.lru_cache(maxsize=4)(derive_ac_key)
 
 BAD_CRYPTOGRAM = "A7"  # acquirer-specific decline: the ARQC did not verify (CUP A1-A6 are in use)
 CSU_APPROVED = bytes.fromhex("00800000")  # card status update: issuer approves (b8 of byte 2)
@@ -49,7 +53,7 @@ def check_arqc(keys: CardKeys, f55: Mapping[int, bytes]) -> bool:
     if arqc is None or atc is None:
         return False
     try:
-        key = derive_ac_key(keys.version, keys.imk_ac, keys.pan, keys.psn, atc)
+        key = _ac_key(keys.version, keys.imk_ac, keys.pan, keys.psn, bytes(atc))
         return verify_cryptogram(keys.version, key, f55, arqc)
     except CryptoError:
         return False
@@ -62,7 +66,7 @@ def issuer_auth_data(keys: CardKeys, f55: Mapping[int, bytes], response_code: st
         CryptoError: the ARQC or ATC is missing or malformed.
     """
     arqc, atc = f55.get(0x9F26, b""), f55.get(0x9F36, b"")
-    key = derive_ac_key(keys.version, keys.imk_ac, keys.pan, keys.psn, atc)
+    key = _ac_key(keys.version, keys.imk_ac, keys.pan, keys.psn, bytes(atc))
     if keys.version.arpc_method is ArpcMethod.METHOD_2:
         csu = CSU_APPROVED if response_code in ("00", "10", "11") else CSU_DECLINED
         return generate_arpc(keys.version, key, arqc, csu) + csu

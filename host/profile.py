@@ -181,8 +181,9 @@ def is_bcd(text: str, extra: str = "") -> bool:
     >>> is_bcd("0710"), is_bcd("07A0"), is_bcd("6224D2806", extra="D"), is_bcd("")
     (True, False, True, True)
     """
-    allowed = _DIGITS if not extra else _DIGITS | frozenset(extra)
-    return all(c in allowed for c in text)
+    if not extra:
+        return _DIGITS.issuperset(text)
+    return _DIGITS.union(extra).issuperset(text)
 
 
 _DIGITS = frozenset("0123456789")

@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -54,6 +55,11 @@ TPDU_ID = 0x60
 TPDU_SIZE = 5
 HEADER_SIZE = 6
 _PRINTABLE = frozenset(range(0x20, 0x7F))
+_NOT_PRINTABLE_TEXT = re.compile("[^\x20-\x7e]")
+_NOT_PRINTABLE = re.compile(b"[^\x20-\x7e]")
+_NOT_BCD = re.compile(b"[^0-9]")
+_NOT_TRACK = re.compile(b"[^0-9d]")  # bytes.hex() is lower case
+_DEFINED_BITS = sum(1 << (64 - n) for n in FIELDS)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -260,7 +266,7 @@ def _check_value(spec: FieldSpec, value: FieldValue) -> str:
             raise Iso8583Error("value is not all decimal digits", field=n)
         if spec.kind is Kind.Z and not is_bcd(value, extra="D"):
             raise Iso8583Error("value is not digits and separator D", field=n)
-        if spec.kind in (Kind.AN, Kind.ANS) and not all(ord(c) in _PRINTABLE for c in value):
+        if spec.kind in (Kind.AN, Kind.ANS) and _NOT_PRINTABLE_TEXT.search(value) is not None:
             raise Iso8583Error("value is not printable ASCII", field=n)
     unit = "digits" if spec.is_bcd else "bytes"
     if spec.prefix == 0 and size != spec.max_len:
@@ -340,7 +346,7 @@ def decode_body(
     if mti not in MTIS:
         raise Iso8583Error("unknown MTI", offset=base)
     bits = int.from_bytes(data[2:10], "big")
-    for number in range(1, 65):
+    for number in range(1, 65) if bits & ~_DEFINED_BITS else ():
         if bits >> (64 - number) & 1 and number not in FIELDS:
             reason = "secondary bitmap not used by the CUP profile" if number == 1 else "undefined field"
             raise Iso8583Error(reason, field=number, offset=base + 2 + (number - 1) // 8)
@@ -381,15 +387,10 @@ def decode_body(
 def _first_bad(spec: FieldSpec, raw: bytes) -> int | None:
     """Offset in ``raw`` of the first byte holding a character the field's kind does not allow."""
     if spec.is_bcd:
-        allowed = "0123456789D" if spec.kind is Kind.Z else "0123456789"
-        for i, c in enumerate(raw.hex().upper()):
-            if c not in allowed:
-                return i // 2
-        return None
-    for i, b in enumerate(raw):
-        if b not in _PRINTABLE:
-            return i
-    return None
+        found = (_NOT_TRACK if spec.kind is Kind.Z else _NOT_BCD).search(raw.hex().encode("ascii"))
+        return None if found is None else found.start() // 2
+    found = _NOT_PRINTABLE.search(raw)
+    return None if found is None else found.start()
 
 
 def _decode_failure(
