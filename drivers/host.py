@@ -51,7 +51,9 @@ from urllib.parse import SplitResult
 
 from drivers.errors import BadDeviceUrl, DeviceDisconnected, DeviceError, DeviceTimeout
 from host.errors import FrameError, Iso8583Error, MacError
-from host.framing import MAX_LENGTH, PREFIX_SIZE, frame, read_length, unframe
+from host.fastcodec import frame_fast as frame
+from host.fastcodec import unframe_fast as unframe
+from host.framing import MAX_LENGTH, PREFIX_SIZE, read_length
 from host.mac import CUP_ECB, X9_19, MacProfile, mac_message, verify_mac
 from host.protocol import Message, Tpdu
 

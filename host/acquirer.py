@@ -21,7 +21,7 @@ routes by MTI, processing code (field 3) and type code (60.1):
 
 A reply copies the request's fields 3, 4, 11, 25, 41, 42, 49 and 60, swaps the TPDU addresses, and adds
 12, 13, 32, 39 and what the transaction adds. It is MAC'd when the request's MAC verified; the simulator
-computes field 64 (:class:`Outcome` ``mac_key``).
+computes field 64 (:class:`Outcome` ``mac``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from host.faults import FaultAction, FaultRule, first_match
 from host.fields import Field60, parse_amount
 from host.keyblock import KeyBlock, wrap_key
 from host.ledger import Decision, Ledger, Request, pan_of
-from host.mac import cup_ecb_mac, verify_mac
+from host.mac import CupEcbMac, build_mab
 from host.protocol import FieldValue, Message, ProcessingRequirement, reply_tpdu
 from host.records import BatchStatus, TerminalRecord
 from host.seed import ServerSettings
@@ -58,10 +58,10 @@ _UNMACED = frozenset({"0800", "0820"})
 
 @dataclass(slots=True)
 class Outcome:
-    """What to send back: a reply (None for none), the key to MAC it with, a fault to apply, or close."""
+    """What to send back: a reply (None for none), the MAK to MAC it with, a fault to apply, or close."""
 
     reply: Message | None
-    mac_key: bytes | None = None
+    mac: CupEcbMac | None = None
     fault: FaultRule | None = None
     close: bool = False
 
@@ -93,6 +93,7 @@ class Acquirer:
         self.now = now
         self.wallets = Wallets(store, now)
         self.ledger = Ledger(store, self.wallets)
+        self._macs: dict[str, tuple[bytes, CupEcbMac]] = {}
 
     # ----------------------------------------------------------------------------------------------------
     # Entry point
@@ -124,33 +125,38 @@ class Acquirer:
             return Outcome(self._reply(msg, "03"))
         mac_key = None
         if msg.mti not in _UNMACED:
-            if terminal.mak is None or not self._mac_ok(terminal.mak, msg, body):
+            mac_key = self._mac_of(terminal)
+            if mac_key is None or not self._mac_ok(mac_key, msg, body):
                 log.warning("MAC check failed: terminal %s, %s trace %s", terminal.tid, msg.mti, msg.get(11))
                 return Outcome(self._reply(msg, "A0", resign=True))
-            mac_key = terminal.mak
         fault = self._fault(msg, terminal.tid)
         if fault is not None and fault.action == FaultAction.RESPOND and fault.response_code:
             log.info("fault: answering %s with %s", msg.mti, fault.response_code)
             return Outcome(self._reply(msg, fault.response_code), mac_key)
         outcome = self._route(msg, terminal, f60, fault)
-        outcome.mac_key = mac_key if outcome.reply is not None and outcome.reply.mti != "0810" else None
+        outcome.mac = mac_key if outcome.reply is not None and outcome.reply.mti != "0810" else None
         if fault is not None and fault.action not in (FaultAction.RESPOND, FaultAction.UNBALANCED):
             outcome.fault = fault
         return outcome
 
+    def _mac_of(self, terminal: TerminalRecord) -> CupEcbMac | None:
+        """The terminal's MAK as a ready MAC context (made once per sign-on)."""
+        if terminal.mak is None:
+            return None
+        cached = self._macs.get(terminal.tid)
+        if cached is None or cached[0] != terminal.mak:
+            cached = (terminal.mak, CupEcbMac(terminal.mak))
+            self._macs[terminal.tid] = cached
+        return cached[1]
+
     @staticmethod
-    def _mac_ok(mak: bytes, msg: Message, body: bytes | None) -> bool:
+    def _mac_ok(mak: CupEcbMac, msg: Message, body: bytes | None) -> bool:
         received = msg.get(64)
         if not isinstance(received, bytes):
             return False
-        if body is None:
-            try:
-                verify_mac(msg, mak)
-            except Iso8583Error:
-                return False
-            return True
         # a received message re-encodes to its own bytes, so the MAC block is the body without field 64
-        return hmac.compare_digest(cup_ecb_mac(mak, body[:-8]), received)
+        mab = build_mab(msg) if body is None else body[:-8]
+        return hmac.compare_digest(mak.mac(mab), received)
 
     def _fault(self, msg: Message, tid: str) -> FaultRule | None:
         if not self.store.faults:

@@ -34,9 +34,9 @@ from typing import Any, cast
 
 from host.acquirer import Acquirer, Outcome, response_mti
 from host.errors import FrameError, Iso8583Error
+from host.fastcodec import frame_fast, unframe_fast
 from host.faults import FaultAction, FaultRule, rule_from_config
-from host.framing import BODY_OFFSET, PREFIX_SIZE, frame, read_length, unframe
-from host.mac import cup_ecb_mac
+from host.framing import BODY_OFFSET, PREFIX_SIZE, frame, read_length
 from host.profile import FIELDS, MTIS, Kind
 from host.protocol import Header, Message, Tpdu, reply_tpdu
 from host.records import Account, CardStatus
@@ -91,7 +91,7 @@ def salvage_ids(body: bytes) -> dict[int, str]:
 
 
 def encode_reply(outcome: Outcome) -> bytes:
-    """The frame of an outcome's reply, with field 64 computed under ``mac_key`` (the CUP ECB MAC).
+    """The frame of an outcome's reply, with field 64 computed under ``mac`` (the CUP ECB MAC).
 
     Raises:
         Iso8583Error: a reply the profile cannot encode (a bug in the acquirer).
@@ -99,10 +99,10 @@ def encode_reply(outcome: Outcome) -> bytes:
     msg = outcome.reply
     if msg is None:
         return b""
-    if outcome.mac_key is None:
-        return frame(msg)
-    wire = frame(msg.with_fields({64: bytes(_MAC_SIZE)}))
-    return wire[:-_MAC_SIZE] + cup_ecb_mac(outcome.mac_key, wire[BODY_OFFSET:-_MAC_SIZE])
+    if outcome.mac is None:
+        return frame_fast(msg)
+    wire = frame_fast(msg.with_fields({64: bytes(_MAC_SIZE)}))
+    return wire[:-_MAC_SIZE] + outcome.mac.mac(wire[BODY_OFFSET:-_MAC_SIZE])
 
 
 def _garble(wire: bytes) -> bytes:
@@ -273,7 +273,7 @@ class Simulator:
         """Decode one whole frame and answer it (called by the connection, on the loop)."""
         self.stats["requests"] += 1
         try:
-            msg = unframe(wire, self.settings.max_frame)
+            msg = unframe_fast(wire, self.settings.max_frame)
         except FrameError as exc:
             self.stats["bad_frames"] += 1
             log.warning("bad frame from %s: %s", conn.peer, exc)
@@ -295,28 +295,30 @@ class Simulator:
         if outcome.close or (outcome.reply is None and outcome.fault is None):
             conn.close("not a request")
             return
-        fut = self.store.durable_future()
-        conn.pending += 1
-        if fut is None:
-            self._deliver(conn, outcome)
-        else:
-            fut.add_done_callback(lambda f: self._after_commit(conn, outcome, f))
-
-    def _after_commit(self, conn: _Connection, outcome: Outcome, fut: asyncio.Future[None]) -> None:
-        if fut.exception() is not None:  # not durable: no approval may leave
-            self.stats["store_failures"] += 1
-            if outcome.reply is not None:
-                outcome = Outcome(outcome.reply.with_fields({39: "96", 38: None, 55: None}), outcome.mac_key)
-        self._deliver(conn, outcome)
-
-    def _deliver(self, conn: _Connection, outcome: Outcome) -> None:
-        fault = outcome.fault
         try:
-            wire = encode_reply(outcome)
+            wire = encode_reply(outcome)  # before the commit: after it, only the write is left
         except Iso8583Error as exc:  # a reply the acquirer built wrong: a bug, logged without data
             log.error("cannot encode the reply to %s: %s", conn.peer, exc)
             conn.close("internal error")
             return
+        fut = self.store.durable_future()
+        conn.pending += 1
+        if fut is None:
+            self._deliver(conn, outcome, wire)
+        else:
+            fut.add_done_callback(lambda f: self._after_commit(conn, outcome, wire, f))
+
+    def _after_commit(
+        self, conn: _Connection, outcome: Outcome, wire: bytes, fut: asyncio.Future[None]
+    ) -> None:
+        if fut.exception() is not None and outcome.reply is not None:  # not durable: no approval may leave
+            self.stats["store_failures"] += 1
+            outcome = Outcome(outcome.reply.with_fields({39: "96", 38: None, 55: None}), outcome.mac)
+            wire = encode_reply(outcome)
+        self._deliver(conn, outcome, wire)
+
+    def _deliver(self, conn: _Connection, outcome: Outcome, wire: bytes) -> None:
+        fault = outcome.fault
         if fault is None:
             self.stats["replies"] += 1
             conn.send(wire)
@@ -333,7 +335,7 @@ class Simulator:
         elif action is FaultAction.GARBLE:
             conn.send(_garble(wire))
         elif action is FaultAction.BAD_MAC:
-            conn.send(_spoil_mac(wire) if outcome.mac_key is not None else wire)
+            conn.send(_spoil_mac(wire) if outcome.mac is not None else wire)
         conn.done_one()  # NO_ANSWER: nothing goes back
 
     @staticmethod
