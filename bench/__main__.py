@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("tlv", "kernel", "qr", "drivers", "terminal")  # module bench.<name>_bench, each with main()
+# module bench.<name>_bench, each with main()
+BENCHES = ("tlv", "kernel", "contactless", "qr", "drivers", "terminal")
 
 
 def main(argv: list[str]) -> int:
