@@ -71,7 +71,12 @@ def ctq_for(ttq: bytes, base: bytes, cvm: str, device_verified: bool) -> bytes:
 
 
 def needs_device_cvm(ttq: bytes, cvm: str, device_verified: bool) -> bool:
-    """A CDCVM device asked for a CVM by a reader that supports CDCVM, not yet verified: answer 6986."""
+    """A CDCVM device asked for a CVM by a reader that supports CDCVM, not yet verified: answer 6986.
+
+    >>> needs_device_cvm(bytes.fromhex("36C04000"), "cdcvm", False), needs_device_cvm(
+    ...     bytes.fromhex("36004000"), "cdcvm", False)
+    (True, False)
+    """
     return cvm == "cdcvm" and not device_verified and bool(ttq[1] & 0x40) and bool(ttq[2] & 0x40)
 
 

@@ -82,5 +82,11 @@ def preprocess(
 
 
 def is_contactless_allowed(indicators: list[Indicators]) -> bool:
-    """False when every combination is "not allowed": the outcome is Try Another Interface (3.1.1.13)."""
+    """False when every combination is "not allowed": the outcome is Try Another Interface (3.1.1.13).
+
+    >>> from emv.kernel.params import default_params
+    >>> cl = default_params().contactless
+    >>> is_contactless_allowed(preprocess(cl, 499999)), is_contactless_allowed(preprocess(cl, 500000))
+    (True, False)
+    """
     return any(not i.not_allowed for i in indicators)

@@ -100,11 +100,12 @@ def init_terminal_data(ctx: Context) -> None:
 
 @dataclass
 class Tap:
-    """The state of one tap shared by the Entry Point and the kernel it activates."""
+    """The state of one tap shared by the Entry Point and the kernel it activates; the repr hides the
+    context, which holds the card's data."""
 
-    ctx: Context
-    capks: CapkStore
-    on_card_removable: Callable[[], None] | None = None
+    ctx: Context = field(repr=False)
+    capks: CapkStore = field(repr=False)
+    on_card_removable: Callable[[], None] | None = field(default=None, repr=False)
     pre: Indicators | None = None  # the chosen combination's pre-processing indicators and TTQ
     kernel: str = ""
     kernel_id: int = 0

@@ -4,6 +4,8 @@ be removed (EMV Contactless Books A, B, C-2, C-3; JR/T 0025.12)."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from emv.cards.contactless import list_contactless_profiles
@@ -49,8 +51,18 @@ def test_every_contactless_profile_is_covered() -> None:
 
 @pytest.mark.parametrize(("profile", "amount", "first", "final", "tvr", "tsi", "cvm", "name", "n"), EXPECTED)
 def test_profile(
-    profile: str, amount: int, first: str, final: str, tvr: str, tsi: str, cvm: str, name: str, n: int
+    caplog: pytest.LogCaptureFixture,
+    profile: str,
+    amount: int,
+    first: str,
+    final: str,
+    tvr: str,
+    tsi: str,
+    cvm: str,
+    name: str,
+    n: int,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     tap = make_tap(profile)
     got_first, got_final = run_online(tap, amount)
     assert got_first.outcome.name == first, got_first.reason
@@ -68,6 +80,8 @@ def test_profile(
     assert got_final.card_removable and got_final.removable_after == n == len(got_final.trace)
     pan = tap.card.image.profile.pan
     assert not any(pan in line for line in got_final.trace) and pan not in repr(got_final)
+    assert pan not in caplog.text and pan[-8:] not in caplog.text  # logs: headers, SWs, decisions only
+    assert ("card read" in caplog.text) == (n >= 6)
     if got_first.outcome is Outcome.GO_ONLINE:
         assert "removable" in tap.events  # said before the online request
         assert got_final.field55[0x9F26] and got_final.receipt[0x8A] == b"00"
