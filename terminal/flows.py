@@ -107,6 +107,7 @@ class FlowsMixin:
     unprinted: list[int]
     reprint_ids: list[int]
     pin_block: bytes | None
+    pending_pin: bytearray | None
     prompt: Any
     message: tuple[str, str] | None
 
@@ -188,8 +189,12 @@ class FlowsMixin:
         return screen("txn_pin", line, echo="*" * n, facts={"amount": yuan(self.work.amount)})
 
     def capture_online_pin(self: Any, digits: bytearray) -> None:
-        """Encipher the online PIN (ISO 9564 format 0 under the session PIK) and wipe the digits."""
+        """Encipher the online PIN (ISO 9564 format 0 under the session PIK) and wipe the digits. A tap's
+        kernel asks for the PIN before its result gives the PAN: the block is then made when it does."""
         pan = self.work.pan or self.kernel_pan()
+        if not pan:
+            self.pending_pin = digits
+            return
         try:
             self.pin_block = rq.encipher_pin(self.session_pik, digits.decode("ascii"), pan)
         finally:
@@ -197,8 +202,9 @@ class FlowsMixin:
 
     def kernel_pan(self: Any) -> str:
         k = self.work.kernel
-        raw = k.ctx.card.get(0x5A, b"") if k is not None and k.ctx is not None else b""
-        return raw.hex().upper().rstrip("F")
+        ctx = getattr(k, "ctx", None)
+        raw = ctx.card.get(0x5A, b"") if ctx is not None else b""
+        return str(raw.hex().upper().rstrip("F"))
 
     def needs_pin(self: Any) -> bool:
         # a magstripe transaction asks for the PIN itself; the chip kernel asked inside its CVM step
@@ -297,7 +303,7 @@ class FlowsMixin:
             if self.state.startswith("txn"):
                 self.pending_card = how  # a card inserted early waits for its step
             return
-        if how == "tap" and self.contactless_kernel is not None:
+        if how == "tap" and self.dev.contactless is not None:
             self.run_contactless()
             return
         if how == "chip" and self.dev.reader is not None:
@@ -354,8 +360,58 @@ class FlowsMixin:
                            pin_block=self.pin_block, entry_mode=mode)  # fmt: skip
 
     def run_contactless(self: Any) -> None:
-        self.message = ("请插卡", "PLEASE INSERT THE CARD")
-        self.enter_capture()
+        """A tap: the contactless Entry Point and kernel (qPBOC/qVSDC or C-2); "remove card" is shown as
+        soon as the card's part is done, before the online authorisation."""
+        from emv.kernel.contactless import ContactlessKernel
+
+        w = self.work
+        w.entry = "tap"
+        self.show("txn_online", ("请勿移开卡片", "KEEP THE CARD STILL"))
+        try:
+            self.dev.contactless.activate(1.0)
+        except Exception as exc:  # no card in the field after all, or activation failed
+            log.info("contactless activation failed: %s", type(exc).__name__)
+            self.message = ("请重新挥卡", "TAP AGAIN")
+            self.enter_capture()
+            return
+        kernel = ContactlessKernel(
+            self.params, self.capks, self.dev.contactless.transmit, TerminalCardholder(self),
+            on_card_removable=lambda: self.show("txn_remove_card"),
+        )  # fmt: skip
+        w.kernel = kernel
+        txn = Transaction(
+            amount_minor=w.amount,
+            when=self.now.replace(microsecond=0),
+            sequence_counter=self.txn_trace(),
+            transaction_type=TXN_TYPE.get(w.kind, 0x00),
+        )
+        result = kernel.start(txn)
+        w.first = result
+        w.pan = result.card.get(0x5A, b"").hex().upper().rstrip("F")
+        if not w.pan and result.card.get(0x57):
+            w.pan = result.card[0x57].hex().upper().split("D")[0]
+        pending, self.pending_pin = getattr(self, "pending_pin", None), None
+        if pending is not None:
+            self.capture_online_pin(pending) if w.pan else pending.__setitem__(
+                slice(None), bytes(len(pending))
+            )
+        if result.outcome is Outcome.TRY_ANOTHER_INTERFACE:
+            self.message = ("请插卡或刷卡", "PLEASE INSERT OR SWIPE THE CARD")
+            self.enter_capture()
+            return
+        if result.outcome in (Outcome.TERMINATED, Outcome.FALLBACK_MAGSTRIPE):
+            see_phone = getattr(result, "restart", False)
+            self.message = ("请查看手机后重新挥卡", "SEE PHONE, THEN TAP AGAIN") if see_phone else (
+                "读卡失败 请重新挥卡", "CARD ERROR, TAP AGAIN")  # fmt: skip
+            self.enter_capture()
+            return
+        card = self.chip_card_data(result)
+        w.card = rq.CardData(pan=card.pan, track2=card.track2, expiry=card.expiry, psn=card.psn, icc=card.icc,
+                             pin_block=self.pin_block, entry_mode="071" if self.pin_block else "072")  # fmt: skip
+        if result.outcome is Outcome.GO_ONLINE:
+            self.next_step("pin")
+            return
+        self.record_offline(result)
 
     def on_swipe(self: Any, swipe: Any) -> None:
         if self.state == "idle":
@@ -528,7 +584,7 @@ class FlowsMixin:
         w.final = result
         w.emv = self.emv_facts()
         w.txn_id = self.journal.record_offline(
-            w.kind, "approved" if approved else "declined", w.amount, 156, w.pan, "chip",
+            w.kind, "approved" if approved else "declined", w.amount, 156, w.pan, w.entry or "chip",
             trace=self.txn_trace(), emv=json.dumps(w.emv), signature=result.signature_required,
             operator=self.operator,
         )  # fmt: skip

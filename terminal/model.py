@@ -98,14 +98,11 @@ class Terminal(SessionMixin, FlowsMixin):
         data_dir: Path,
         params: TerminalParams,
         capks: CapkStore,
-        *,
-        contactless_kernel: Callable[..., Any] | None = None,
     ) -> None:
         self.dev = devices
         self.settings = settings
         self.params = params
         self.capks = capks
-        self.contactless_kernel = contactless_kernel
         self.keys = KeyStore(data_dir / "keys.json")
         self.journal = Journal(data_dir / "journal.db", self.keys.data_key, clock=lambda: devices.clock.now())
         self.operators = Operators(self.journal.db)
@@ -144,7 +141,7 @@ class Terminal(SessionMixin, FlowsMixin):
                 self.post(Event("card" if ev.kind == "inserted" else "removed", "chip"))
         if self.dev.contactless is not None:
             ev = self.dev.contactless.wait_event(0)
-            if ev is not None and ev.kind == "inserted":
+            if ev is not None and ev.kind in ("tapped", "inserted"):
                 self.post(Event("card", "tap"))
         if self.dev.msr is not None:
             swipe = self.dev.msr.read_swipe(0)

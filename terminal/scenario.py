@@ -13,7 +13,7 @@ A scenario is a TOML file: a name, optional ``[settings]`` overrides (table -> k
                                   ``unreadable``: a chip whose applications cannot be selected)
 ``remove_when_answered = true``   the card is pulled out as soon as the host answers the next request
 ``remove = true``                 remove the card
-``tap = "PROFILE"``               tap a contactless card
+``tap = "qpboc-debit"``           tap a virtual contactless card (``posemu emv run --contactless --list``)
 ``swipe = "pboc-sda"``            swipe the magstripe image of a virtual card
 ``swipe_raw = "..."``             raw bytes from the magstripe reader (garbled reads)
 ``scan = "134567890123456789"``   a code read by the scanner
@@ -206,9 +206,9 @@ class ScenarioRunner:
         elif action == "remove":
             dev.reader.remove()
         elif action == "tap":
-            from emv.cards import load_card
+            from emv.cards.contactless import load_contactless_card
 
-            dev.contactless.tap(load_card(str(value)))
+            dev.contactless.tap(load_contactless_card(str(value)))
         elif action == "swipe":
             from emv.cards import load_card
 
