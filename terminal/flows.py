@@ -406,8 +406,9 @@ class FlowsMixin:
             self.enter_capture()
             return
         card = self.chip_card_data(result)
+        mode = "071" if self.pin_block else "072"  # f22: contactless, PIN entered or not
         w.card = rq.CardData(pan=card.pan, track2=card.track2, expiry=card.expiry, psn=card.psn, icc=card.icc,
-                             pin_block=self.pin_block, entry_mode="071" if self.pin_block else "072")  # fmt: skip
+                             pin_block=self.pin_block, entry_mode=mode)  # fmt: skip
         if result.outcome is Outcome.GO_ONLINE:
             self.next_step("pin")
             return
