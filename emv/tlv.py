@@ -113,11 +113,11 @@ def _kind(first: int) -> int:
 _KIND = tuple(_kind(b) for b in range(256))
 
 
-def _walk(data: bytes, i: int, end: int, out: list[int]) -> None:
+def _walk(data: bytes, i: int, end: int, out: list[int], kinds: tuple[int, ...] = _KIND) -> None:
     # The hot loop: per object it appends three ints (tag, value start, value end) and nothing else.
     # Bounds: every value end is checked against its template's end; a header running past the whole
     # buffer raises IndexError. Both send decode() to _diagnose(), so the loop itself stays minimal.
-    kinds = _KIND
+    # (``kinds`` is a default argument: a local from the first bytecode, no global lookup per template.)
     while i < end:
         t = data[i]
         i += 1
