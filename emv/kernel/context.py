@@ -27,6 +27,7 @@ __all__ = [
     "Transmit",
     "bcd_value",
     "exchange",
+    "init_terminal_data",
 ]
 
 Transmit = Callable[[bytes], bytes]
@@ -226,3 +227,37 @@ def bcd_value(raw: bytes | None) -> int | None:
         return None
     text = raw.hex()
     return int(text) if text.isdigit() else None
+
+
+def _bcd(value: int, digits: int) -> bytes:
+    return bytes.fromhex(f"{value:0{digits}d}")
+
+
+def init_terminal_data(ctx: Context, pos_entry_mode: int) -> None:
+    """The terminal's data objects for this transaction (EMV 4.4 Book 4 Annex A; Book 3 5.4 for the DOLs
+    that ask for them): amounts, currency, date and time, type, country, capabilities, unpredictable number,
+    sequence counter, and the POS entry mode (``05`` contact chip, ``07`` contactless)."""
+    p, txn = ctx.params, ctx.txn
+    currency = txn.currency_n or p.transaction_currency
+    ctx.terminal.update(
+        {
+            0x9F02: _bcd(txn.amount_minor, 12),
+            0x9F03: _bcd(txn.other_amount_minor, 12),
+            0x81: txn.amount_minor.to_bytes(4, "big"),
+            0x9F04: txn.other_amount_minor.to_bytes(4, "big"),
+            0x5F2A: _bcd(currency, 4),
+            0x5F36: bytes((p.currency_exponent,)),
+            0x9A: bytes.fromhex(txn.when.strftime("%y%m%d")),
+            0x9F21: bytes.fromhex(txn.when.strftime("%H%M%S")),
+            0x9C: bytes((txn.transaction_type,)),
+            0x9F1A: _bcd(p.terminal_country, 4),
+            0x9F33: p.terminal_capabilities,
+            0x9F40: p.additional_capabilities,
+            0x9F35: bytes((p.terminal_type,)),
+            0x9F1E: p.ifd_serial,
+            0x9F15: _bcd(p.merchant_category_code, 4),
+            0x9F37: ctx.unpredictable,
+            0x9F41: _bcd(txn.sequence_counter % 10**8, 8),
+            0x9F39: bytes((pos_entry_mode,)),
+        }
+    )

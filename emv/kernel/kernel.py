@@ -36,6 +36,7 @@ from emv.kernel.context import (
     TerminationError,
     Transaction,
     Transmit,
+    init_terminal_data,
 )
 from emv.kernel.params import TerminalParams
 
@@ -50,10 +51,6 @@ FIELD55_TAGS = (
 )  # fmt: skip
 RECEIPT_TAGS = (0x4F, 0x84, 0x50, 0x9F12, 0x9F26, 0x9F27, 0x95, 0x9B, 0x9F34, 0x5F34, 0x9F36, 0x8A)
 CARD_TAGS = (0x5A, 0x57, 0x5F24, 0x5F34, 0x5F20)  # for the terminal's message; never printed in clear
-
-
-def _bcd(value: int, digits: int) -> bytes:
-    return bytes.fromhex(f"{value:0{digits}d}")
 
 
 class ContactKernel:
@@ -150,36 +147,10 @@ class ContactKernel:
 
     # -- steps -----------------------------------------------------------------------------------------
 
-    def _init_terminal_data(self, ctx: Context) -> None:
-        p, txn = self.params, ctx.txn
-        currency = txn.currency_n or p.transaction_currency
-        ctx.terminal.update(
-            {
-                0x9F02: _bcd(txn.amount_minor, 12),
-                0x9F03: _bcd(txn.other_amount_minor, 12),
-                0x81: txn.amount_minor.to_bytes(4, "big"),
-                0x9F04: txn.other_amount_minor.to_bytes(4, "big"),
-                0x5F2A: _bcd(currency, 4),
-                0x5F36: bytes((p.currency_exponent,)),
-                0x9A: bytes.fromhex(txn.when.strftime("%y%m%d")),
-                0x9F21: bytes.fromhex(txn.when.strftime("%H%M%S")),
-                0x9C: bytes((txn.transaction_type,)),
-                0x9F1A: _bcd(p.terminal_country, 4),
-                0x9F33: p.terminal_capabilities,
-                0x9F40: p.additional_capabilities,
-                0x9F35: bytes((p.terminal_type,)),
-                0x9F1E: p.ifd_serial,
-                0x9F15: _bcd(p.merchant_category_code, 4),
-                0x9F37: ctx.unpredictable,
-                0x9F41: _bcd(txn.sequence_counter % 10**8, 8),
-                0x9F39: b"\x05",
-            }
-        )
-
     def _select_and_read(self, ctx: Context) -> None:
         if ctx.txn.amount_minor < 0 or ctx.txn.other_amount_minor < 0:
             raise TerminationError("negative amount")
-        self._init_terminal_data(ctx)
+        init_terminal_data(ctx, 0x05)
         candidates = select.build_candidates(ctx)
         while candidates:
             chosen = select.choose(ctx, candidates)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from emv.kernel.capk import CapkStore
 from emv.kernel.contactless.limits import Indicators
 from emv.kernel.context import Context, KernelResult, Outcome
+from emv.kernel.context import init_terminal_data as init_context_terminal_data
 from emv.kernel.kernel import CARD_TAGS, FIELD55_TAGS, RECEIPT_TAGS
 
 __all__ = ["CVM_RESULTS", "ContactlessResult", "Cvm", "Tap", "init_terminal_data"]
@@ -67,35 +68,10 @@ class ContactlessResult(KernelResult):
     removable_after: int | None = None  # card commands answered when the card could leave the field
 
 
-def _bcd(value: int, digits: int) -> bytes:
-    return bytes.fromhex(f"{value:0{digits}d}")
-
-
 def init_terminal_data(ctx: Context) -> None:
-    """The terminal data objects a contactless PDOL or CDOL asks for (Book A 5.7, Book 4 Annex A)."""
-    p, txn = ctx.params, ctx.txn
-    currency = txn.currency_n or p.transaction_currency
-    ctx.terminal.update(
-        {
-            0x9F02: _bcd(txn.amount_minor, 12),
-            0x9F03: _bcd(txn.other_amount_minor, 12),
-            0x81: txn.amount_minor.to_bytes(4, "big"),
-            0x5F2A: _bcd(currency, 4),
-            0x5F36: bytes((p.currency_exponent,)),
-            0x9A: bytes.fromhex(txn.when.strftime("%y%m%d")),
-            0x9F21: bytes.fromhex(txn.when.strftime("%H%M%S")),
-            0x9C: bytes((txn.transaction_type,)),
-            0x9F1A: _bcd(p.terminal_country, 4),
-            0x9F33: p.terminal_capabilities,
-            0x9F40: p.additional_capabilities,
-            0x9F35: bytes((p.terminal_type,)),
-            0x9F1E: p.ifd_serial,
-            0x9F15: _bcd(p.merchant_category_code, 4),
-            0x9F37: ctx.unpredictable,
-            0x9F41: _bcd(txn.sequence_counter % 10**8, 8),
-            0x9F39: b"\x07",  # POS entry mode: contactless chip
-        }
-    )
+    """The terminal data objects a contactless PDOL or CDOL asks for (Book A 5.7, Book 4 Annex A): the
+    contact kernel's, with the contactless POS entry mode 07."""
+    init_context_terminal_data(ctx, 0x07)
 
 
 @dataclass
