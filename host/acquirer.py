@@ -40,7 +40,7 @@ from host.fields import Field60, parse_amount
 from host.keyblock import KeyBlock, wrap_key
 from host.ledger import Decision, Ledger, Request, pan_of
 from host.mac import CupEcbMac, build_mab
-from host.protocol import FieldValue, Message, ProcessingRequirement, reply_tpdu
+from host.protocol import FieldValue, Message, ProcessingRequirement, Tpdu, reply_tpdu
 from host.records import BatchStatus, TerminalRecord
 from host.seed import ServerSettings
 from host.settlement import SettlementResult, SettlementTotals, Totals, parse_batch_count
@@ -72,7 +72,13 @@ def response_mti(mti: str) -> str:
     >>> response_mti("0200"), response_mti("0820")
     ('0210', '0830')
     """
-    return f"{int(mti) + 10:04d}"
+    reply = _RESPONSE_MTIS.get(mti)
+    return reply if reply is not None else f"{int(mti) + 10:04d}"
+
+
+_RESPONSE_MTIS = {
+    m: f"{int(m) + 10:04d}" for m in ("0100", "0200", "0220", "0320", "0400", "0500", "0800", "0820")
+}
 
 
 def _new_key(length: int) -> bytes:
@@ -94,6 +100,7 @@ class Acquirer:
         self.wallets = Wallets(store, now)
         self.ledger = Ledger(store, self.wallets)
         self._macs: dict[str, tuple[bytes, CupEcbMac]] = {}
+        self._tpdus: dict[Tpdu, Tpdu] = {}  # request TPDU -> reply TPDU (addresses swapped)
 
     # ----------------------------------------------------------------------------------------------------
     # Entry point

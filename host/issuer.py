@@ -14,13 +14,37 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from emv.crypto.ac import ArpcMethod, CryptogramVersion, derive_ac_key, generate_arpc, verify_cryptogram
+from emv.crypto import kd
+from emv.crypto.ac import (
+    ArpcMethod,
+    CryptogramVersion,
+    MasterKeyDerivation,
+    SessionKeyDerivation,
+    generate_arpc,
+    verify_cryptogram,
+)
 from emv.crypto.errors import CryptoError
 
 __all__ = ["BAD_CRYPTOGRAM", "CardKeys", "IssuerDecision", "authorise", "check_arqc", "issuer_auth_data"]
 
-# The ARQC check and the ARPC of one request use the same key: derive it once (a host's hot path).
-_ac_key = functools.lru_cache(maxsize=4)(derive_ac_key)
+
+@functools.lru_cache(maxsize=4096)
+def _icc_master_key(derivation: MasterKeyDerivation, imk: bytes, pan: str, psn: str) -> bytes:
+    if derivation is MasterKeyDerivation.OPTION_B:
+        return kd.derive_icc_mk_b(imk, pan, psn)
+    return kd.derive_icc_mk_a(imk, pan, psn)
+
+
+@functools.lru_cache(maxsize=4)  # the ARQC check and the ARPC of one request share the key
+def _ac_key(version: CryptogramVersion, imk: bytes, pan: str, psn: str, atc: bytes) -> bytes:
+    """:func:`emv.crypto.ac.derive_ac_key`, with the card's master key (which never changes) cached."""
+    mk = _icc_master_key(version.mk_derivation, imk, pan, psn)
+    if version.session_key is SessionKeyDerivation.NONE:
+        return mk
+    if version.session_key is SessionKeyDerivation.PBOC:
+        return kd.derive_pboc_sk(mk, atc)
+    return kd.derive_common_sk(mk, kd.build_diversifier(atc))
+
 
 BAD_CRYPTOGRAM = "A7"  # acquirer-specific decline: the ARQC did not verify (CUP A1-A6 are in use)
 CSU_APPROVED = bytes.fromhex("00800000")  # card status update: issuer approves (b8 of byte 2)

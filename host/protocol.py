@@ -60,6 +60,9 @@ _NOT_PRINTABLE = re.compile(b"[^\x20-\x7e]")
 _NOT_BCD = re.compile(b"[^0-9]")
 _NOT_TRACK = re.compile(b"[^0-9d]")  # bytes.hex() is lower case
 _DEFINED_BITS = sum(1 << (64 - n) for n in FIELDS)
+_VALUE_TYPES: Mapping[int, type] = MappingProxyType(
+    {n: bytes if f.kind is Kind.B else str for n, f in FIELDS.items()}
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -216,11 +219,10 @@ class Message:
 
     def __post_init__(self) -> None:
         for number, value in self.fields.items():
-            spec = FIELDS.get(number)
-            if spec is None:
-                raise Iso8583Error("field not defined by the CUP profile", field=number)
-            wanted = bytes if spec.kind is Kind.B else str
+            wanted = _VALUE_TYPES.get(number)
             if type(value) is not wanted:
+                if wanted is None:
+                    raise Iso8583Error("field not defined by the CUP profile", field=number)
                 raise Iso8583Error(f"value must be {wanted.__name__}", field=number)
         object.__setattr__(self, "fields", MappingProxyType(dict(sorted(self.fields.items()))))
 

@@ -93,6 +93,9 @@ def salvage_ids(body: bytes) -> dict[int, str]:
 def encode_reply(outcome: Outcome) -> bytes:
     """The frame of an outcome's reply, with field 64 computed under ``mac`` (the CUP ECB MAC).
 
+    Field 64 is the last field: its bit is set in the encoded bitmap and the MAC appended, which gives the
+    bytes :func:`host.mac.mac_message` would (the MAC block is the body with bit 64 set, without it).
+
     Raises:
         Iso8583Error: a reply the profile cannot encode (a bug in the acquirer).
     """
@@ -101,8 +104,11 @@ def encode_reply(outcome: Outcome) -> bytes:
         return b""
     if outcome.mac is None:
         return frame_fast(msg)
-    wire = frame_fast(msg.with_fields({64: bytes(_MAC_SIZE)}))
-    return wire[:-_MAC_SIZE] + outcome.mac.mac(wire[BODY_OFFSET:-_MAC_SIZE])
+    wire = bytearray(frame_fast(msg.with_fields({64: None}) if 64 in msg.fields else msg))
+    wire[BODY_OFFSET + 9] |= 0x01  # bit 64, the last bit of the primary bitmap
+    wire += outcome.mac.mac(bytes(wire[BODY_OFFSET:]))
+    wire[:PREFIX_SIZE] = (len(wire) - PREFIX_SIZE).to_bytes(PREFIX_SIZE, "big")
+    return bytes(wire)
 
 
 def _garble(wire: bytes) -> bytes:
@@ -126,7 +132,7 @@ class _Connection(asyncio.Protocol):
         self.pending = 0  # replies waiting for a commit or a delay
         self.eof = False
         self._frame_timer: asyncio.TimerHandle | None = None
-        self._idle_timer: asyncio.TimerHandle | None = None
+        self.last_activity = 0.0  # loop time of the last bytes received (the idle sweep reads it)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -139,20 +145,13 @@ class _Connection(asyncio.Protocol):
                 self.loopback = False
         self.sim.connections.add(self)
         self.sim.stats["connections"] += 1
-        self._arm_idle()
+        self.last_activity = asyncio.get_running_loop().time()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.sim.connections.discard(self)
-        for timer in (self._frame_timer, self._idle_timer):
-            if timer is not None:
-                timer.cancel()
-
-    def _arm_idle(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-        loop = asyncio.get_running_loop()
-        self._idle_timer = loop.call_later(self.sim.settings.idle_timeout_s, self.close, "idle timeout")
+        if self._frame_timer is not None:
+            self._frame_timer.cancel()
 
     def close(self, reason: str) -> None:
         if not self.closed and self.transport is not None:
@@ -174,7 +173,8 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        self._arm_idle()
+        loop = asyncio.get_running_loop()
+        self.last_activity = loop.time()
         while not self.closed and len(self.buffer) >= PREFIX_SIZE:
             try:
                 length = read_length(bytes(self.buffer[:PREFIX_SIZE]), self.sim.settings.max_frame)
@@ -221,6 +221,8 @@ class Simulator:
         self.connections: set[_Connection] = set()
         self.stats: Counter[str] = Counter()
         self._server: asyncio.Server | None = None
+        self._waiting: dict[asyncio.Future[None], list[tuple[_Connection, Outcome, bytes]]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
     def open(cls, db: str | Path = ":memory:", config: dict[str, Any] | None = None, **kw: Any) -> Simulator:
@@ -248,13 +250,30 @@ class Simulator:
             self.settings.port if port is None else port,
             reuse_address=True,
         )
+        self._start_sweeper()
         bound: int = self._server.sockets[0].getsockname()[1]
         log.info("host simulator listening on %s:%d", host or self.settings.host, bound)
         return bound
 
     async def attach(self, sock: socket.socket) -> None:
         """Serve one already connected socket (the in-process link's end of a socket pair)."""
+        self._start_sweeper()
         await asyncio.get_running_loop().connect_accepted_socket(lambda: _Connection(self), sock)
+
+    def _start_sweeper(self) -> None:
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_idle())
+
+    async def _sweep_idle(self) -> None:
+        """Close connections idle for ``idle_timeout_s`` (one timer for all, not one per request)."""
+        limit = self.settings.idle_timeout_s
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(limit / 4, 5.0))
+            now = loop.time()
+            for conn in list(self.connections):
+                if now - conn.last_activity > limit:
+                    conn.close("idle timeout")
 
     async def stop(self) -> None:
         """Stop listening, close every connection, and commit what is queued."""
@@ -262,6 +281,9 @@ class Simulator:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for conn in list(self.connections):
             conn.close("server stopping")
         try:
