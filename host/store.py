@@ -2,11 +2,14 @@
 (ARCHITECTURE.md sections 4 and 5; SQLite "Write-Ahead Logging" and ``PRAGMA synchronous``).
 
 The records of :mod:`host.records` live in dicts and indexes that the request handlers read and change on
-the event loop. Each change queues an upsert of the changed row; :meth:`Store.durable` waits until the
-queue holding the caller's changes has been written and committed. One writer thread commits: while it
-commits one batch (``synchronous=FULL`` in WAL mode: an fsync of the write-ahead log per commit), the
-loop keeps deciding and queueing the next, so the commits of concurrent requests share one fsync and every
-approval is on disk before its reply leaves. A failed commit fails every request waiting on it.
+the event loop. Each change queues an upsert of the changed row; :meth:`Store.when_durable` (or
+:meth:`Store.durable`) calls back once the round holding the caller's changes is committed
+(``synchronous=FULL`` in WAL mode: an fsync of the write-ahead log per commit). A round is every change
+queued while the loop handled the requests that were ready together: the commits of concurrent requests
+share one transaction and one fsync, and every approval is on disk before its reply leaves. By default
+the loop commits each round itself at the start of its next iteration (on a disk with a fast fsync that
+answers soonest); ``commit_thread`` commits on a writer thread instead, so that the loop keeps deciding
+while a slow disk syncs. A failed commit fails every request of its round.
 
 The database is read once, at :meth:`Store.open`: every table is loaded into memory (a simulator's ledger,
 not a production one). Session working keys are never written: after a restart terminals sign on again.
@@ -23,7 +26,7 @@ import operator
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from pathlib import Path
@@ -133,7 +136,9 @@ class Store:
         self.next_txn_id = 1
         self.next_fault_id = 1
         self._pending: dict[tuple[str, Any], tuple[Any, ...] | None] = {}
-        self._next: asyncio.Future[None] | None = None  # the future of the next commit round
+        self._callbacks: list[Callable[[StoreError | None], None]] = []  # of the next commit round
+        self._scheduled = False
+        self.commit_thread = False  # commit on a thread (slow disks) instead of on the loop
         self._flushing = False
         self._executor: ThreadPoolExecutor | None = None
         self._flush_task: asyncio.Task[None] | None = None
@@ -145,8 +150,11 @@ class Store:
     # -----------------------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path = ":memory:") -> Store:
+    def open(cls, path: str | Path = ":memory:", *, commit_thread: bool = False) -> Store:
         """Open (creating if needed) the database at ``path`` and load it; ``":memory:"`` for a scratch one.
+
+        ``commit_thread`` commits on a writer thread while the loop goes on (for a disk whose fsync is
+        slow); by default the loop commits each round itself, which answers sooner on a fast disk.
 
         Raises:
             StoreError: the file cannot be opened, is not a posemu host database, or has a newer schema.
@@ -163,6 +171,7 @@ class Store:
             elif int(row[0]) > SCHEMA_VERSION:
                 raise StoreError(f"{name}: schema {row[0]} is newer than this posemu ({SCHEMA_VERSION})")
             store = cls(conn, name)
+            store.commit_thread = commit_thread
             store._load()
         except sqlite3.Error as exc:
             raise StoreError(f"{name}: {exc}") from exc
@@ -314,8 +323,9 @@ class Store:
     # -----------------------------------------------------------------------------------------------------
 
     @property
-    def has_pending(self) -> bool:
-        return bool(self._pending)
+    def outstanding(self) -> bool:
+        """True while changes are queued or being committed."""
+        return bool(self._pending) or self._flushing
 
     async def durable(self) -> None:
         """Return once every change queued so far (and any commit in progress) is committed.
@@ -323,50 +333,73 @@ class Store:
         Raises:
             StoreError: the commit failed; the changes are not durable.
         """
-        fut = self.durable_future()
-        if fut is not None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done(error: StoreError | None) -> None:
+            if not fut.done():
+                fut.set_result(None) if error is None else fut.set_exception(error)
+
+        if self.when_durable(done):
             await fut
 
-    def durable_future(self) -> asyncio.Future[None] | None:
-        """A future done once every change queued so far is committed; None when nothing is outstanding.
+    def when_durable(self, callback: Callable[[StoreError | None], None]) -> bool:
+        """Call ``callback(None)`` once every change queued so far is committed, or ``callback(error)`` if
+        the commit failed; False (and no call) when nothing is outstanding. Must run on the event loop.
 
-        For callers that cannot await (an :class:`asyncio.Protocol`); must run on the event loop. Callers
-        of one commit round share one future.
+        Without a commit thread the queued changes are committed at the start of the loop's next
+        iteration, after every request that arrived in this one was decided: one transaction and one
+        fsync for all of them, then every callback runs at once.
         """
         if not self._pending and not self._flushing:
-            return None
+            return False
+        self._callbacks.append(callback)
+        if self._scheduled:
+            return True
+        self._scheduled = True
         loop = asyncio.get_running_loop()
-        if self._next is None:
-            self._next = loop.create_future()
-        fut = self._next
-        if not self._flushing:
+        if self.commit_thread:
             self._flushing = True
             self._flush_task = loop.create_task(self._flush_loop())
-        return fut
+        else:
+            loop.call_soon(self._commit_round)
+        return True
+
+    def _take_round(
+        self,
+    ) -> tuple[dict[tuple[str, Any], tuple[Any, ...] | None], list[Callable[[StoreError | None], None]]]:
+        batch, callbacks = self._pending, self._callbacks
+        self._pending, self._callbacks = {}, []
+        return batch, callbacks
+
+    def _commit_round(self) -> None:
+        self._scheduled = False
+        batch, callbacks = self._take_round()
+        error = self._write_logged(batch) if batch else None
+        for callback in callbacks:
+            callback(error)
+
+    def _write_logged(self, batch: dict[tuple[str, Any], tuple[Any, ...] | None]) -> StoreError | None:
+        try:
+            self._write(batch)
+        except (sqlite3.Error, StoreError) as exc:
+            log.error("store commit of %d rows failed: %s", len(batch), exc)
+            return StoreError(f"commit failed: {exc}")
+        return None
 
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="posemu-host-store")
         try:
-            while self._pending or self._next is not None:
-                batch, fut = self._pending, self._next
-                self._pending, self._next = {}, None
-                error: BaseException | None = None
+            while self._pending or self._callbacks:
+                batch, callbacks = self._take_round()
+                error = None
                 if batch:
-                    try:
-                        await loop.run_in_executor(self._executor, self._write, batch)
-                    except (sqlite3.Error, StoreError) as exc:
-                        log.error("store commit of %d rows failed: %s", len(batch), exc)
-                        error = StoreError(f"commit failed: {exc}")
-                if fut is None or fut.done():
-                    continue
-                if error is None:
-                    fut.set_result(None)
-                else:
-                    fut.set_exception(error)
+                    error = await loop.run_in_executor(self._executor, self._write_logged, batch)
+                for callback in callbacks:
+                    callback(error)
         finally:
-            self._flushing = False
+            self._flushing = self._scheduled = False
 
     def _write(self, batch: dict[tuple[str, Any], tuple[Any, ...] | None]) -> None:
         grouped: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
@@ -417,8 +450,8 @@ class Store:
         Raises:
             StoreError: a commit is in progress on the writer thread, or SQLite failed.
         """
-        if self._flushing:
-            raise StoreError("commit_now while the writer thread commits")
+        if self._flushing or self._scheduled:
+            raise StoreError("commit_now while a commit round is due")
         batch, self._pending = self._pending, {}
         if not batch:
             return
@@ -430,6 +463,7 @@ class Store:
     def close(self) -> None:
         """Commit what is queued and close the database (call after the server stopped)."""
         if not self._flushing:
+            self._scheduled = False
             self.commit_now()
         if self._executor is not None:
             self._executor.shutdown(wait=True)

@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--config", metavar="FILE", help="seed and settings TOML (default: host.toml)")
     parser.add_argument("--pay-order", metavar="REF", help="have a wallet pay order REF on a running host")
+    parser.add_argument("--commit-thread", action="store_true", help="commit on a thread (for a slow disk)")
 
 
 def _pay_order(args: argparse.Namespace, host: str, port: int) -> int:
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from host.seed import ServerSettings, load_host_config
-    from host.simulator import Simulator
+    from host.simulator import Simulator, tune_process
 
     config = load_host_config(args.config)
     settings = ServerSettings.from_config(config)
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     port = settings.port if args.port is None else args.port
     if args.pay_order:
         return _pay_order(args, host, port)
-    sim = Simulator.open(args.db or ":memory:", config)
+    sim = Simulator.open(args.db or ":memory:", config, commit_thread=args.commit_thread, gc_freeze_s=1.0)
+    tune_process()
 
     async def serve() -> None:
         bound = await sim.start(host, port)
