@@ -17,8 +17,9 @@ a pool per card, so the generator spends its time on the messages as a terminal 
   the maximum this machine reaches, and latency then only mirrors the number of connections.
 - **Bare pyiso8583**: encode + decode of the same 0200 with pyiso8583 alone, on one core, for scale.
 
-Bounded: at most 500 connections and 120 s per phase; it stops by itself. ``python -m bench.host_bench
---help`` lists the options; ``--profile`` writes the server's cProfile statistics and prints the top.
+Bounded: at most 500 connections, 120 s and a million requests per phase; it stops by itself.
+``python -m bench.host_bench --help`` lists the options; ``--profile`` writes the server's cProfile
+statistics and prints the top.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ PROFILES = ("visa-cda", "mc-dda", "pboc-sda")
 POOL = 48  # precomputed ICC data blobs per card
 MAX_CONNECTIONS = 500
 MAX_SECONDS = 120.0
+MAX_REQUESTS = 1_000_000  # a phase's requests, at most (traces are 6 digits per terminal)
 
 
 def _tid(n: int) -> str:
@@ -141,6 +143,7 @@ class Tally:
     failed: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     cpu_s: float = 0.0
+    limit: int = 1_000_000  # requests in a phase at most
 
     def fail(self, why: str) -> None:
         self.failed += 1
@@ -226,7 +229,7 @@ class BenchTerminal:
                 sent_at = due
             else:
                 sent_at = loop.time()
-            if sent_at >= until:
+            if sent_at >= until or tally.approved + tally.failed >= tally.limit:
                 return
             wire, trace = self.build()
             raw = await self._roundtrip(wire)
@@ -260,7 +263,7 @@ def precompute(pool: int = POOL) -> list[tuple[TestCard, list[tuple[int, bytes]]
 
 
 async def _phase(
-    port: int, connections: int, seconds: float, rate: float | None, first_trace: int
+    port: int, connections: int, seconds: float, rate: float | None, first_trace: int, limit: int
 ) -> tuple[Tally, float]:
     cards = precompute()
     terms = [BenchTerminal(n, cards) for n in range(connections)]
@@ -268,7 +271,7 @@ async def _phase(
         t.trace = first_trace  # a new phase does not repeat the last one's traces (94 duplicates)
     await asyncio.gather(*(t.connect(port) for t in terms))
     await asyncio.gather(*(t.sign_on() for t in terms))
-    tally = Tally()
+    tally = Tally(limit=limit)
     loop = asyncio.get_running_loop()
     interval = connections / rate if rate else None
     started, cpu = loop.time(), time.process_time()
@@ -337,9 +340,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-closed", action="store_true", help="paced only")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the server into FILE, print the top 25")
     parser.add_argument("--commit-thread", action="store_true", help="the server commits on a writer thread")
+    parser.add_argument(
+        "--max-requests", type=int, default=300_000, help="per phase, at most (default 300000)"
+    )
     args = parser.parse_args(list(argv) if argv is not None else [])
     connections = max(1, min(args.connections, MAX_CONNECTIONS))
     seconds = max(0.5, min(args.seconds, MAX_SECONDS))
+    limit = max(1, min(args.max_requests, MAX_REQUESTS))
     print(
         f"host bench: {connections} connections, {seconds:g} s a phase, {os.cpu_count()} CPUs, server process"
     )
@@ -360,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.skip_closed:
                 phases.append(("closed loop", None))
             for i, (label, rate) in enumerate(phases):
-                tally, elapsed = asyncio.run(_phase(port, connections, seconds, rate, 400_000 * i))
+                tally, elapsed = asyncio.run(_phase(port, connections, seconds, rate, 400_000 * i, limit))
                 _report(label, tally, elapsed)
         finally:
             stop.set()

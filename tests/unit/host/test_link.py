@@ -243,6 +243,14 @@ def test_one_request_in_flight(fake: Callable[..., FakeHost]) -> None:
     holder.join()
 
 
+def test_links_satisfy_the_host_link_protocol(host: SimulatorThread) -> None:
+    from drivers.base import HostLink
+
+    tcp = _link(host.port or 1)
+    assert isinstance(tcp, HostLink)
+    tcp.close()
+
+
 def test_errors_pickle() -> None:
     for err in (HostTimeout("tcp://x:1", "late", request_sent=True), HostMacError("tcp://x:1", "bad MAC")):
         again = pickle.loads(pickle.dumps(err))

@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "drivers.host",
     "host.acquirer",
+    "host.fastcodec",
     "host.faults",
     "host.ledger",
     "host.records",

@@ -143,3 +143,15 @@ def test_no_pan_in_the_log(port: int, caplog: pytest.LogCaptureFixture) -> None:
     raw_exchange(port, bytes(_purchase_frame()))  # decodes, fails its MAC (no session)
     assert PAN not in caplog.text
     assert caplog.records  # something was logged
+
+
+def test_idle_connections_are_closed() -> None:
+    from tests.unit.host.sim_support import host_config
+
+    with SimulatorThread(config=host_config(idle_timeout_s=0.2), listen=True) as quick:
+        assert quick.port is not None
+        with socket.create_connection(("127.0.0.1", quick.port), timeout=3) as idle:
+            started = time.monotonic()
+            assert idle.recv(10) == b""  # closed by the host
+            assert time.monotonic() - started < 2
+        _still_serving(quick.port)

@@ -19,8 +19,8 @@ from host.store import Store, StoreError
 from tests.unit.host.sim_support import FAST_LINK, PANS, Term, host_config
 
 
-def _started(db: Path) -> SimulatorThread:
-    return SimulatorThread(db, config=host_config(), listen=True).start()
+def _started(db: Path, *, commit_thread: bool = False) -> SimulatorThread:
+    return SimulatorThread(db, config=host_config(), listen=True, commit_thread=commit_thread).start()
 
 
 def _term(sim: SimulatorThread) -> Term:
@@ -39,9 +39,10 @@ def test_pragmas_wal_and_full_sync(tmp_path: Path) -> None:
         store.close()
 
 
-def test_an_approval_survives_a_restart(tmp_path: Path) -> None:
+@pytest.mark.parametrize("commit_thread", [False, True])
+def test_an_approval_survives_a_restart(tmp_path: Path, commit_thread: bool) -> None:
     db = tmp_path / "host.db"
-    first = _started(db)
+    first = _started(db, commit_thread=commit_thread)
     try:
         t = _term(first)
         before = first.call(lambda sim: sim.account_of(PANS["pboc-sda"]).balance_fen)
@@ -65,8 +66,9 @@ def test_an_approval_survives_a_restart(tmp_path: Path) -> None:
     assert rows and all("*" in r[0] for r in rows)  # transactions keep masked PANs only
 
 
-def test_concurrent_approvals_share_commits(tmp_path: Path) -> None:
-    sim = _started(tmp_path / "host.db")
+@pytest.mark.parametrize("commit_thread", [False, True])
+def test_concurrent_approvals_share_commits(tmp_path: Path, commit_thread: bool) -> None:
+    sim = _started(tmp_path / "host.db", commit_thread=commit_thread)
     try:
         base = _term(sim)
         assert base.keys is not None
@@ -99,8 +101,9 @@ def test_concurrent_approvals_share_commits(tmp_path: Path) -> None:
         sim.stop()
 
 
-def test_a_failed_commit_turns_the_approval_into_96(tmp_path: Path) -> None:
-    sim = _started(tmp_path / "host.db")
+@pytest.mark.parametrize("commit_thread", [False, True])
+def test_a_failed_commit_turns_the_approval_into_96(tmp_path: Path, commit_thread: bool) -> None:
+    sim = _started(tmp_path / "host.db", commit_thread=commit_thread)
     try:
         t = _term(sim)
 
