@@ -15,7 +15,8 @@ Every approval and decline is recorded (:class:`host.records.Txn`) with its effe
 (``balance_delta``, ``hold_delta``), which is what a void, a completion or a reversal undoes. Duplicates
 (the same terminal, trace, amount and MTI in the batch) get 94 and change nothing. A reversal finds its
 original by terminal, trace (field 11) and amount: unknown → 25 and no change; already reversed → 00 and
-no change.
+no change. Longer than STYLE.md's 400 lines: the card checks and the ten transaction types (each 10 to
+25 lines) share the recording and the effect bookkeeping, and read best side by side.
 """
 
 from __future__ import annotations

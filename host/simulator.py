@@ -18,6 +18,7 @@ log.
 :meth:`Simulator.start` listens on TCP; :meth:`Simulator.attach` serves an already connected socket (the
 in-process ``virtual://host`` link). Test and admin calls (faults, wallets, cards) are plain methods that
 must run on the simulator's loop; :class:`host.runner.SimulatorThread` runs them from other threads.
+Longer than STYLE.md's 400 lines because of that test-side API, which belongs with the server it steers.
 """
 
 from __future__ import annotations
