@@ -211,6 +211,7 @@ class Acquirer:
         ):
             return Outcome(self._reply(msg, "94"))
         decision: Decision = handler(self.ledger, r)
+        log.debug("terminal %s %s trace %06d: %s", terminal.tid, mti, r.trace, decision.code)
         return Outcome(self._reply(msg, decision.code, decision.fields))
 
     @staticmethod

@@ -2,9 +2,10 @@
 profiles (ARCHITECTURE.md section 5: the simulator's issuer keys are the ones the virtual cards carry).
 
 :func:`seed_store` fills a new store: merchants and terminals (TID, MID and TMK) from the TOML, one card
-and account per card profile of :mod:`emv.cards` (PAN, PSN, expiry, PIN check and issuer master keys
-from the profile; balance, limit and status from the TOML's ``[cards]``), wallets, reusable payment codes
-and fault rules. :class:`ServerSettings` holds the ``[server]`` table. Every key in the file is test data.
+and account per card profile of :mod:`emv.cards`, contact and contactless (PAN, PSN, expiry, PIN check
+and issuer master keys from the profile; balance, limit and status from the TOML's ``[cards]``), wallets,
+reusable payment codes and fault rules. :class:`ServerSettings` holds the ``[server]`` table. Every key
+in the file is test data.
 
 >>> s = ServerSettings.from_config({"server": {"port": 5001}})
 >>> s.host, s.port, s.max_frame
@@ -19,6 +20,7 @@ from dataclasses import dataclass, fields
 from typing import Any, cast
 
 from config.errors import ConfigError
+from emv.cards.profile import Profile
 from host.faults import FaultError, rule_from_config
 from host.records import (
     Account,
@@ -85,12 +87,18 @@ def _hex_key(value: Any, where: str) -> bytes:
     return key
 
 
-def _seed_cards(store: Store, table: Mapping[str, Any]) -> None:
+def _profiles() -> list[tuple[str, Profile]]:
+    """Every shipped card profile, contact (:mod:`emv.cards`) and contactless (``emv.cards.contactless``)."""
     from emv.cards import list_profiles, load_profile
+    from emv.cards.contactless import list_contactless_profiles, load_contactless_profile
 
+    out = [(name, load_profile(name)) for name in list_profiles()]
+    return out + [(name, load_contactless_profile(name).profile) for name in list_contactless_profiles()]
+
+
+def _seed_cards(store: Store, table: Mapping[str, Any]) -> None:
     overrides = table.get("profiles", {})
-    for name in list_profiles():
-        p = load_profile(name)
+    for name, p in _profiles():
         over = overrides.get(name, {})
         status = over.get("status", CardStatus.ACTIVE)
         if status not in tuple(CardStatus):
