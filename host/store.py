@@ -382,9 +382,9 @@ class Store:
     def _write_logged(self, batch: dict[tuple[str, Any], tuple[Any, ...] | None]) -> StoreError | None:
         try:
             self._write(batch)
-        except (sqlite3.Error, StoreError) as exc:
-            log.error("store commit of %d rows failed: %s", len(batch), exc)
-            return StoreError(f"commit failed: {exc}")
+        except Exception as exc:  # sqlite3.Error, or a bug binding a row: either way nothing is durable
+            log.error("store commit of %d rows failed: %s", len(batch), exc.__class__.__name__)
+            return StoreError(f"commit failed ({exc.__class__.__name__})")
         return None
 
     async def _flush_loop(self) -> None:
