@@ -239,18 +239,24 @@ class SocketHostLink:
             self._lock.release()
 
     def _send_and_wait(self, wire: bytes, request: Message, timeout: float) -> tuple[Message, bytes]:
-        retries, attempt = self.settings.retries, 0
+        retries, attempt, sent = self.settings.retries, 0, False
         while True:
-            sock = self._connected()
+            try:
+                sock = self._connected()
+            except HostUnavailable as exc:  # a reconnect for a resend failed: the first copy may have arrived
+                raise HostUnavailable(self.url, exc.reason, request_sent=sent) from None
             try:
                 sock.settimeout(self.settings.connect_timeout_s)
                 sock.sendall(wire)
+                sent = True
             except OSError as exc:
                 self._drop()
                 if attempt < retries:
                     attempt += 1
                     continue
-                raise HostUnavailable(self.url, f"send failed ({exc.__class__.__name__})") from None
+                raise HostUnavailable(
+                    self.url, f"send failed ({exc.__class__.__name__})", request_sent=sent
+                ) from None
             try:
                 return self._await_reply(sock, request, time.monotonic() + timeout)
             except (TimeoutError, _Dropped, OSError) as exc:
