@@ -134,14 +134,15 @@ class Terminal(SessionMixin, FlowsMixin):
         key = self.dev.keypad.read_key(0)
         if key is not None:
             self.post(Event("key", key))
-        if self.dev.reader is not None:
-            ev = self.dev.reader.wait_event(0)
-            if ev is not None:
-                self.post(Event("card" if ev.kind == "inserted" else "removed", "chip"))
-        if self.dev.contactless is not None:
-            ev = self.dev.contactless.wait_event(0)
-            if ev is not None and ev.kind in ("tapped", "inserted"):
-                self.post(Event("card", "tap"))
+        # a reader may have several events waiting (a card replaced: removed, then inserted): take them all
+        for reader, how in ((self.dev.reader, "chip"), (self.dev.contactless, "tap")):
+            if reader is None:
+                continue
+            for _ in range(8):
+                ev = reader.wait_event(0)
+                if ev is None:
+                    break
+                self.post(Event("removed" if ev.kind == "removed" else "card", how))
         if self.dev.msr is not None:
             swipe = self.dev.msr.read_swipe(0)
             if swipe is not None:

@@ -69,7 +69,11 @@ class SessionMixin:
             self.trigger("needs_activation")
             return
         if not self.host_reachable():
-            self.fail("host", "无法连接主机 请检查网络 按确认重试", "HOST UNREACHABLE: CHECK THE NETWORK, OK TO RETRY")
+            self.fail(
+                "host",
+                "无法连接主机 请检查网络 按确认重试",
+                "HOST UNREACHABLE: CHECK THE NETWORK, OK TO RETRY",
+            )
             return
         recovery = self.journal.recovery()
         self.unprinted = [t.id for t in recovery.unprinted]
@@ -80,7 +84,9 @@ class SessionMixin:
     def host_reachable(self: Any) -> bool:
         """Self-test of the network: an echo test (0820) must be answered."""
         try:
-            self.dev.host.transact(rq.echo_test(self.terminal_id(), self.journal.next_trace(), self.journal.batch))
+            self.dev.host.transact(
+                rq.echo_test(self.terminal_id(), self.journal.next_trace(), self.journal.batch)
+            )
         except HostError as exc:
             log.warning("self-test: host not reachable (%s)", type(exc).__name__)
             return False
