@@ -334,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bench.host_bench", description=(__doc__ or "").split("\n\n")[0]
     )
     parser.add_argument("--connections", type=int, default=100, help="terminal connections (default 100)")
-    parser.add_argument("--rate", type=float, default=3000.0, help="paced total requests/s (default 3000)")
+    parser.add_argument("--rate", type=float, default=3150.0, help="paced total requests/s (default 3150)")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase (default 10)")
     parser.add_argument("--skip-paced", action="store_true", help="closed loop only")
     parser.add_argument("--skip-closed", action="store_true", help="paced only")
