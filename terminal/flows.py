@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -319,7 +320,10 @@ class FlowsMixin:
             log.info("chip power-on failed: %s", type(exc).__name__)
             self.chip_failed()
             return
-        kernel = ContactKernel(self.params, self.capks, self.dev.reader.transmit, TerminalCardholder(self))
+        rng = random.Random(self.settings.random_seed) if self.settings.random_seed is not None else None
+        kernel = ContactKernel(
+            self.params, self.capks, self.dev.reader.transmit, TerminalCardholder(self), rng=rng
+        )
         w.kernel = kernel
         txn = Transaction(
             amount_minor=w.amount,

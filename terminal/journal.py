@@ -409,6 +409,19 @@ class Journal:
                 (key, value),
             )
 
+    def saf_pending(self, batch: int | None = None) -> list[int]:
+        """Transaction ids waiting in the store-and-forward queue (offline approvals), oldest first."""
+        rows = self.db.execute(
+            "SELECT s.txn_id FROM saf s JOIN txns t ON t.id = s.txn_id WHERE t.batch=? ORDER BY s.id",
+            (self.batch if batch is None else batch,),
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def saf_forwarded(self, txn_ids: list[int]) -> None:
+        """The host has these transactions now (batch upload): out of the queue."""
+        with self._tx() as db:
+            db.executemany("DELETE FROM saf WHERE txn_id=?", [(t,) for t in txn_ids])
+
     def new_session(self) -> None:
         """A new host session (sign-on): reversals kept after their tries get 3 tries again."""
         with self._tx() as db:

@@ -30,11 +30,12 @@ A scenario is a TOML file: a name, optional ``[settings]`` overrides (table -> k
 ================================  =====================================================================
 
 Expectations, checked after the step's action: ``expect_screen`` (the current screen id),
-``expect_seen`` (ids shown during the step), ``expect_fact`` (facts of the current screen),
-``expect_state``, ``expect_receipt`` (strings in the printed text since the step began),
-``expect_no_receipt``, ``expect_journal`` (``last_state``, ``last_kind``, ``pending_reversals``,
-``approved``: count in the current batch, ``unprinted``). Keys a card step needs (the PIN asked while the
-kernel runs) are taken from the following ``keys`` steps as the kernel asks for them.
+``expect_seen`` (ids shown during the step), ``expect_fact`` (facts of the latest screen of the step
+that shows them), ``expect_state``, ``expect_receipt`` (strings in the printed text since the step
+began), ``expect_no_receipt``, ``expect_journal`` (``last_state``, ``last_kind``, ``pending_reversals``,
+``approved``: count in the current batch, ``unprinted``, ``batch``, ``saf``: the store-and-forward
+queue). A step with expectations only checks what the previous action did. Keys a card step needs (the
+PIN asked while the kernel runs) are taken from the following ``keys`` steps as the kernel asks for them.
 
 The result is a JSON object: ``passed``, and for each step what was done and every failed expectation.
 """
@@ -362,6 +363,7 @@ class ScenarioRunner:
             j.db.execute("SELECT COUNT(*) FROM txns WHERE receipt='pending'").fetchone()[0]
         )
         facts["batch"] = j.batch
+        facts["saf"] = int(j.db.execute("SELECT COUNT(*) FROM saf").fetchone()[0])
         return [
             f"journal {k} is {facts.get(k)!r}, expected {v!r}" for k, v in wanted.items() if facts.get(k) != v
         ]

@@ -395,6 +395,9 @@ class SessionMixin:
                 self.dev.host.transact(
                     rq.batch_upload_end(tid, self.journal.next_trace(), batch, uploaded, balanced=False)
                 )
+            saf = self.journal.saf_pending(batch)
+            if saf and result.needs_batch_upload:
+                self.journal.saf_forwarded(saf)  # the offline approvals reached the host in the upload
         except (HostError, Iso8583Error) as exc:
             log.warning("settlement failed: %s", type(exc).__name__)
             self.message = ("结算失败 网络异常 请重试", "SETTLEMENT FAILED: NETWORK, RETRY")

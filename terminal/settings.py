@@ -37,6 +37,7 @@ class TerminalSettings:
     qr_timeout_s: float
     low_battery_percent: int
     allow_fallback: bool
+    random_seed: int | None  # terminal risk management's random selection: None = the system's randomness
     devices: Mapping[str, str]
     activation: Activation
     supervisor: tuple[str, str] = field(repr=False)
@@ -78,6 +79,7 @@ def settings_from(data: Mapping[str, Any]) -> TerminalSettings:
         qr_timeout_s=float(t.get("qr_timeout_s", 120)),
         low_battery_percent=int(t.get("low_battery_percent", 10)),
         allow_fallback=bool(t.get("allow_fallback", True)),
+        random_seed=int(t["random_seed"]) if "random_seed" in t else None,
         devices=dict(data.get("devices", {})),
         activation=Activation(
             _get(a, "merchant_name", str, "activation"),
