@@ -253,7 +253,11 @@ class Terminal(SessionMixin, FlowsMixin):
         self.trigger("fault")
 
     def on_enter_fault(self) -> None:
-        self.show("fault", facts={"reason": self.fault_reason})
+        """Each self-test failure has its own screen: ``fault_battery``, ``fault_paper``, ``fault_host``..."""
+        self.show(
+            f"fault_{self.fault_reason}" if self.fault_reason else "fault",
+            facts={"reason": self.fault_reason},
+        )
 
     def key_fault(self, key: str) -> None:
         if key == "OK":

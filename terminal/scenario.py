@@ -294,16 +294,18 @@ class ScenarioRunner:
                 machine.get_state(state_name).on_enter.insert(0, cut)
 
     def reboot(self) -> None:
-        """The power came back: a new terminal on the same journal, key store and devices."""
+        """The power came back: a new terminal (new process) on the same journal, key store and devices:
+        the same card in the reader, paper in the printer, battery, and the host with its state."""
+        from emv.kernel.capk import default_capks
+        from emv.kernel.params import default_params
+        from terminal.app import Built
+        from terminal.model import Terminal
+
         old = self.built
         log.info("power cut: rebooting on the same journal")
         old.terminal.journal.db.close()
-        self.built = build_terminal(self.settings, self.display, self.keypad, self.data_dir, clock=self.clock)
-        dev = self.built.devices
-        # the same physical devices: keep the printer's paper, the card in the reader, the host's state
-        dev.printer, dev.reader, dev.host = old.devices.printer, old.devices.reader, old.devices.host
-        self.built.terminal.dev = dev
-        self.built.terminal.auth.link = dev.host
+        terminal = Terminal(old.devices, self.settings, self.data_dir, default_params(), default_capks())
+        self.built = Built(terminal, old.devices)
         self.keypad.queue.clear()
 
     # -- checks -----------------------------------------------------------------------------------------

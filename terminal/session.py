@@ -65,8 +65,11 @@ class SessionMixin:
         if status.paper == "out":
             self.fail("paper", "打印机缺纸", "PRINTER PAPER OUT")
             return
-        if not self.keys.has_tmk or not self.journal.setting("tid"):
+        if not self.journal.setting("tid"):
             self.trigger("needs_activation")
+            return
+        if not self.keys.has_tmk:  # activated, but the key store lost its master key
+            self.fail("keys", "终端主密钥丢失 请重新灌装密钥", "TERMINAL MASTER KEY MISSING: RELOAD THE KEYS")
             return
         if not self.host_reachable():
             self.fail(
