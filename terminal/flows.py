@@ -325,13 +325,7 @@ class FlowsMixin:
             self.params, self.capks, self.dev.reader.transmit, TerminalCardholder(self), rng=rng
         )
         w.kernel = kernel
-        txn = Transaction(
-            amount_minor=w.amount,
-            when=self.now.replace(microsecond=0),
-            sequence_counter=self.txn_trace(),
-            transaction_type=TXN_TYPE.get(w.kind, 0x00),
-        )
-        result = kernel.start(txn)
+        result = kernel.start(self.kernel_transaction())
         w.first = result
         w.pan = result.card.get(0x5A, b"").hex().upper().rstrip("F")
         if result.outcome is Outcome.FALLBACK_MAGSTRIPE:
@@ -346,6 +340,16 @@ class FlowsMixin:
             self.next_step("pin")
             return
         self.record_offline(result)
+
+    def kernel_transaction(self: Any) -> Transaction:
+        """The transaction the kernel runs: amount, time, the trace number as 9F41, the 9C type."""
+        w = self.work
+        return Transaction(
+            amount_minor=w.amount,
+            when=self.now.replace(microsecond=0),
+            sequence_counter=self.txn_trace(),
+            transaction_type=TXN_TYPE.get(w.kind, 0x00),
+        )
 
     def chip_failed(self: Any) -> None:
         self.work.chip_failed = True
@@ -383,13 +387,7 @@ class FlowsMixin:
             on_card_removable=lambda: self.show("txn_remove_card"),
         )  # fmt: skip
         w.kernel = kernel
-        txn = Transaction(
-            amount_minor=w.amount,
-            when=self.now.replace(microsecond=0),
-            sequence_counter=self.txn_trace(),
-            transaction_type=TXN_TYPE.get(w.kind, 0x00),
-        )
-        result = kernel.start(txn)
+        result = kernel.start(self.kernel_transaction())
         w.first = result
         w.pan = result.card.get(0x5A, b"").hex().upper().rstrip("F")
         if not w.pan and result.card.get(0x57):

@@ -158,17 +158,7 @@ class ContactKernel:
                 raise TerminationError("application selection cancelled")
             try:
                 fci = select.final_select(ctx, chosen)
-                ctx.card.clear()
-                ctx.card[0x84] = fci.find(0x84) or chosen.aid
-                ctx.card[0x4F] = chosen.aid
-                for tag in (0x50, 0x87, 0x9F12, 0x5F2D, 0x9F11):
-                    value = fci.find(tag)
-                    if value is not None:
-                        ctx.card[tag] = value
-                ctx.aid_params = self.params.aid_params(chosen.aid)
-                if ctx.aid_params is not None:
-                    ctx.terminal[0x9F09] = ctx.aid_params.app_version
-                    ctx.terminal[0x9F06] = ctx.aid_params.aid
+                select.adopt_application(ctx, chosen.aid, fci)
                 gpo.initiate(ctx, fci)
             except (select.SelectionError, gpo.GpoRefusedError) as exc:
                 log.info("application not usable, selecting the next: %s", exc)

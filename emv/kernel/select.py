@@ -20,7 +20,7 @@ from emv.kernel.context import Context, exchange
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Candidate", "SelectionError", "build_candidates", "choose", "final_select"]
+__all__ = ["Candidate", "SelectionError", "adopt_application", "build_candidates", "choose", "final_select"]
 
 PSE = b"1PAY.SYS.DDF01"
 
@@ -174,3 +174,19 @@ def final_select(ctx: Context, candidate: Candidate) -> tlv.Tlv:
     if not top or top[0].tag != 0x6F or fci.find(0x84) is None or not fci.find_all(0xA5):
         raise SelectionError("FCI lacks 6F, 84 or A5", fallback=False)
     return fci
+
+
+def adopt_application(ctx: Context, aid: bytes, fci: tlv.Tlv) -> None:
+    """After the final SELECT: the card data from the FCI (84, 4F, 50, 87, 9F12, 5F2D, 9F11) and the
+    terminal's parameters for the application (9F09, 9F06) (Book 1 12.4, Book 3 10.1)."""
+    ctx.card.clear()
+    ctx.card[0x84] = fci.find(0x84) or aid
+    ctx.card[0x4F] = aid
+    for tag in (0x50, 0x87, 0x9F12, 0x5F2D, 0x9F11):
+        value = fci.find(tag)
+        if value is not None:
+            ctx.card[tag] = value
+    ctx.aid_params = ctx.params.aid_params(aid)
+    if ctx.aid_params is not None:
+        ctx.terminal[0x9F09] = ctx.aid_params.app_version
+        ctx.terminal[0x9F06] = ctx.aid_params.aid

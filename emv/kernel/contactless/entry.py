@@ -42,6 +42,7 @@ from emv.kernel.contactless.tap import ContactlessResult, Cvm, Tap, init_termina
 from emv.kernel.context import CardholderInterface, Context, Outcome, TerminationError, Transaction, Transmit
 from emv.kernel.online import HostReply
 from emv.kernel.params import TerminalParams
+from emv.kernel.select import adopt_application
 
 __all__ = ["KERNELS", "UI_MESSAGES", "ContactlessKernel"]
 
@@ -176,16 +177,7 @@ class ContactlessKernel:
     def _activate(self, tap: Tap, chosen: ppse.Candidate, fci: tlv.Tlv) -> None:
         """Kernel activation (Book B 3.4): the selected application's data and the combination's TTQ."""
         ctx = tap.ctx
-        ctx.card[0x84] = fci.find(0x84) or chosen.aid
-        ctx.card[0x4F] = chosen.aid
-        for tag in (0x50, 0x87, 0x9F12, 0x5F2D, 0x9F11):
-            value = fci.find(tag)
-            if value is not None:
-                ctx.card[tag] = value
-        ctx.aid_params = self.params.aid_params(chosen.aid)
-        if ctx.aid_params is not None:
-            ctx.terminal[0x9F09] = ctx.aid_params.app_version
-            ctx.terminal[0x9F06] = ctx.aid_params.aid
+        adopt_application(ctx, chosen.aid, fci)
         ctx.terminal[0x9F66] = chosen.pre.ttq
         tap.pre, tap.kernel_id = chosen.pre, chosen.kernel_id
         tap.kernel = KERNELS[chosen.kernel_id][0]
