@@ -33,7 +33,7 @@ MENU_LINES = (
     ("1消费 2撤销 3退货 4余额", "1 SALE 2 VOID 3 REFUND 4 BALANCE"),
     ("5预授权 6预授权完成", "5 PRE-AUTH 6 AUTH COMPLETE"),
     ("7扫码收款 8扫码付款 9重打印", "7 SHOW QR 8 SCAN CODE 9 REPRINT"),
-    ("F1结算 F2签退", "F1 SETTLE  F2 SIGN OFF"),
+    ("F1结算 F2签退 F3报表", "F1 SETTLE  F2 SIGN OFF  F3 REPORTS"),
 )
 
 
@@ -234,6 +234,26 @@ class SessionMixin:
             self.trigger("settle")
         elif key == "F2":
             self.trigger("sign_off")
+        elif key == "F3":
+            self.print_reports()
+
+    def print_reports(self: Any) -> None:
+        """报表统计: the current batch's summary (sales, refunds, net) and its transaction detail."""
+        from terminal.reports import build_detail_report, build_summary_report
+
+        rows = self.journal.batch_rows()
+        merchant, settings = self.receipt_context()
+        batch = self.journal.batch
+        try:
+            self.dev.printer.print_document(
+                build_summary_report(rows, merchant, settings, when=self.now, batch=batch)
+            )
+            self.dev.printer.print_document(
+                build_detail_report(rows, merchant, settings, when=self.now, batch=batch)
+            )
+        except PrinterError:
+            self.message = ("打印机缺纸", "PAPER OUT")
+        self.on_enter_menu()
 
     # -- reprint --------------------------------------------------------------------------------------
 
