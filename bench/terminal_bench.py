@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 _BOOT = r"""
-import resource, sys, time
+import sys, time
 start = time.perf_counter()
 from config.load import load_toml
 from terminal.scenario import ScenarioRunner
@@ -33,7 +33,9 @@ doc = {"settings": {"devices": {"host": sys.argv[2]}},
 runner = ScenarioRunner(doc, data_dir=Path(sys.argv[1]))
 result = runner.run()
 elapsed = time.perf_counter() - start
-rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmRSS from /proc, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would count the parent's memory
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+rss_mb = int(status["VmRSS"].split()[0]) / 1024
 print(f"{elapsed} {rss_mb} {result['passed']}")
 """
 
