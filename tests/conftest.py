@@ -47,8 +47,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The one pcscd of the run (a :class:`drivers.bridges.pcscd.PcscdProcess`)."""
-    pytest.importorskip("smartcard", reason="pyscard (posemu[pcsc]) is not installed")
+    """The one pcscd of the run (a :class:`drivers.bridges.pcscd.PcscdProcess`).
+
+    Under CI (``CI`` set, as ``.ci/run`` runs) the real PC/SC stack is required: `make test` installed it,
+    so a pcscd that cannot start fails the run instead of skipping the real-stack contract suites.
+    """
+    if os.environ.get("CI"):
+        import smartcard  # noqa: F401  (a missing pyscard fails under CI)
+    else:
+        pytest.importorskip("smartcard", reason="pyscard (posemu[pcsc]) is not installed")
     from drivers.bridges.pcscd import PcscdProcess
     from drivers.errors import DeviceError
 
@@ -56,6 +63,8 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     try:
         proc.start(timeout_s=15.0)
     except DeviceError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"no pcscd for the PC/SC tests under CI: {exc}")
         pytest.skip(f"no pcscd for the PC/SC tests: {exc}")
     yield proc
     proc.stop()
