@@ -10,11 +10,13 @@ missing, unreadable or its MAC is wrong.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.host import HostError, HostMacError, HostTimeout, SocketHostLink
+from emv import tlv
 from host import requests as rq
 from host.protocol import Message
 from terminal.journal import Journal, Reversal
@@ -26,6 +28,37 @@ __all__ = ["REVERSIBLE", "AuthResult", "Authoriser"]
 REVERSIBLE = frozenset(
     {"sale", "void", "preauth", "preauth_void", "completion", "completion_void", "scan_sale"}
 )
+SECRET_FIELDS = (2, 35, 36, 52, 55, 64)  # never recorded: the PAN is kept encrypted, the rest not at all
+REVERSAL_ICC_TAGS = (0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31)  # field 55 of a 0400 (DOMAIN_FACTS A)
+
+
+def request_record(request: Message) -> str:
+    """The non-secret fields of a request as JSON, and the field 55 tags its reversal carries."""
+    fields = {
+        str(n): ({"b": v.hex()} if isinstance(v, bytes) else {"s": v})
+        for n, v in request.fields.items()
+        if n not in SECRET_FIELDS
+    }
+    icc = request.get(55)
+    reversal_icc = ""
+    if isinstance(icc, bytes) and icc:
+        try:
+            found = tlv.parse(icc)
+            reversal_icc = tlv.encode([(t, found[t]) for t in REVERSAL_ICC_TAGS if t in found]).hex()
+        except tlv.TlvError:
+            reversal_icc = ""
+    return json.dumps({"mti": request.mti, "fields": fields, "icc": reversal_icc}, sort_keys=True)
+
+
+def rebuild_request(record: str, pan: str | None, tid: rq.TerminalId) -> tuple[Message, bytes]:
+    """The original request (with its PAN) and the field 55 of its reversal, from :func:`request_record`."""
+    data = json.loads(record)
+    fields: dict[int, str | bytes] = {
+        int(n): bytes.fromhex(v["b"]) if "b" in v else str(v["s"]) for n, v in data["fields"].items()
+    }
+    if pan:
+        fields[2] = pan
+    return Message(str(data["mti"]), fields, tid.tpdu, tid.header), bytes.fromhex(data.get("icc", ""))
 
 
 @dataclass(frozen=True)
@@ -54,15 +87,19 @@ class Authoriser:
         self.terminal_id = terminal_id
         self.needs_sign_on = False
 
-    def rebuild_request(self, reversal: Reversal) -> Message:
-        """The original request of a journalled transaction, for its 0400 (PAN from the encrypted store)."""
+    def reversal_message(self, reversal: Reversal) -> Message:
+        """The 0400 of a journalled transaction: its original request's fields (the PAN decrypted from the
+        journal), the reason in field 39, and the field 55 tags a reversal carries."""
         t = reversal.txn
         pan = self.journal.reveal_pan(t.id) if t.pan_masked else None
-        card = rq.CardData(pan=pan, entry_mode="051" if t.entry_mode == "chip" else "021")
+        record = self.journal.original_request(t.id)
         tid = self.terminal_id()
-        if t.kind == "preauth":
-            return rq.pre_auth(tid, t.trace, t.batch, t.amount_minor, card)
-        return rq.purchase(tid, t.trace, t.batch, t.amount_minor, card)
+        if record is None:  # a journal from before the request was recorded: the purchase it must have been
+            original, icc = rq.purchase(tid, t.trace, t.batch, t.amount_minor, rq.CardData(pan=pan)), b""
+        else:
+            original, icc = rebuild_request(record, pan, tid)
+        message = rq.reversal(original, reversal.reason)
+        return message.with_fields({55: icc}) if icc else message
 
     def send_pending_reversals(self) -> bool:
         """Send every pending reversal (up to 3 tries each this session). True when none is left pending."""
@@ -70,7 +107,7 @@ class Authoriser:
             pending = self.journal.pending_reversal()
             if pending is None:
                 return True
-            message = rq.reversal(self.rebuild_request(pending), pending.reason)
+            message = self.reversal_message(pending)
             try:
                 self.link.transact(message)
             except HostError as exc:
@@ -106,6 +143,7 @@ class Authoriser:
             operator=operator,
             original_id=original_id,
             reversible=kind in REVERSIBLE,
+            request=request_record(request),
         )
         try:
             reply = self.link.transact(request)

@@ -322,7 +322,12 @@ class FlowsMixin:
             return
         rng = random.Random(self.settings.random_seed) if self.settings.random_seed is not None else None
         kernel = ContactKernel(
-            self.params, self.capks, self.dev.reader.transmit, TerminalCardholder(self), rng=rng
+            self.params,
+            self.capks,
+            self.dev.reader.transmit,
+            TerminalCardholder(self),
+            rng=rng,
+            recent_amount=lambda pan: int(self.journal.recent_amount(pan.hex().upper().rstrip("F"))),
         )
         w.kernel = kernel
         result = kernel.start(self.kernel_transaction())

@@ -22,6 +22,8 @@ PIN and CVV are never stored.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -88,6 +90,13 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: what a reversal needs of its original request (its non-secret fields and the field 55 tags a 0400
+    # carries), and a keyed hash of the PAN for the floor limit's transaction log (EMV Book 3 10.6.1)
+    """
+    ALTER TABLE txns ADD COLUMN request TEXT;
+    ALTER TABLE txns ADD COLUMN pan_hash TEXT;
+    CREATE INDEX txns_pan_hash ON txns(pan_hash);
+    """,
 )
 
 
@@ -152,6 +161,7 @@ class Journal:
         if len(data_key) != 32:
             raise JournalError("the journal's data key must be 32 bytes (AES-256)")
         self._aead = AESGCM(data_key)
+        self._hash_key = hmac.new(data_key, b"posemu journal PAN hash", hashlib.sha256).digest()
         self._now = clock or (lambda: dt.datetime.now().replace(microsecond=0))
         try:
             self.db = sqlite3.connect(str(path), isolation_level=None, timeout=5.0)
@@ -196,6 +206,27 @@ class Journal:
         nonce = os.urandom(12)
         return nonce + self._aead.encrypt(nonce, pan.encode("ascii"), b"pan")
 
+    def _pan_hash(self, pan: str) -> str | None:
+        return hmac.new(self._hash_key, pan.encode("ascii"), hashlib.sha256).hexdigest() if pan else None
+
+    def recent_amount(self, pan: str) -> int:
+        """The approved amounts of the current batch on this card: the floor limit's transaction log
+        (EMV 4.4 Book 3 10.6.1). The PAN is matched by its keyed hash, never stored in clear."""
+        key = self._pan_hash(pan)
+        if key is None:
+            return 0
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM txns WHERE pan_hash=? AND batch=? "
+            "AND state='approved' AND kind IN ('sale', 'preauth', 'completion')",
+            (key, self.batch),
+        ).fetchone()
+        return int(row[0])
+
+    def original_request(self, txn_id: int) -> str | None:
+        """The recorded non-secret fields of a transaction's request (JSON), for its reversal."""
+        row = self.db.execute("SELECT request FROM txns WHERE id=?", (txn_id,)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
     def reveal_pan(self, txn_id: int) -> str:
         """Decrypt the PAN of a transaction, for the online messages that must carry it (f2)."""
         row = self.db.execute("SELECT pan_enc FROM txns WHERE id=?", (txn_id,)).fetchone()
@@ -239,6 +270,7 @@ class Journal:
         operator: str | None = None,
         original_id: int | None = None,
         reversible: bool = True,
+        request: str | None = None,
     ) -> int:
         """Record a transaction about to go online and, if it can be reversed, its reversal record, in one
         durable commit, before the request leaves. Returns the transaction id.
@@ -254,11 +286,12 @@ class Journal:
                 raise JournalError("a reversal is pending: send it before the next online message")
             cur = db.execute(
                 "INSERT INTO txns (kind, state, batch, trace, amount_minor, currency_n, pan_masked, pan_enc, "
-                "entry_mode, operator, original_id, created_at, updated_at) "
-                "VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "entry_mode, operator, original_id, created_at, updated_at, request, pan_hash) "
+                "VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     kind, self.batch, trace, amount_minor, currency_n, mask_pan(pan) if pan else "",
                     self._encrypt_pan(pan) if pan else None, entry_mode, operator, original_id, now, now,
+                    request, self._pan_hash(pan),
                 ),
             )  # fmt: skip
             txn_id = int(cur.lastrowid or 0)
@@ -317,12 +350,12 @@ class Journal:
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO txns (kind, state, batch, trace, amount_minor, currency_n, pan_masked, pan_enc, "
-                "entry_mode, operator, emv, signature, receipt, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "entry_mode, operator, emv, signature, receipt, created_at, updated_at, pan_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     kind, state, self.batch, trace, amount_minor, currency_n, mask_pan(pan) if pan else "",
                     self._encrypt_pan(pan) if pan else None, entry_mode, operator, emv, int(signature),
-                    "pending" if state == "approved" else "none", now, now,
+                    "pending" if state == "approved" else "none", now, now, self._pan_hash(pan),
                 ),
             )  # fmt: skip
             txn_id = int(cur.lastrowid or 0)

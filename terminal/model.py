@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from transitions import MachineError
+
 from drivers.base import Battery, CardReader, Clock, ContactlessReader, MagstripeReader, Printer, Scanner
 from drivers.host import SocketHostLink
 from emv.kernel.capk import CapkStore
@@ -161,6 +163,21 @@ class Terminal(SessionMixin, FlowsMixin):
             self.dispatch(self.events.popleft())
 
     def dispatch(self, event: Event) -> None:
+        """Handle one event. A trigger the current state does not take is logged and ignored; any other
+        error in the firmware takes the terminal to its fault screen instead of stopping it (the journal
+        keeps what was committed; the next boot recovers the rest)."""
+        try:
+            self._dispatch(event)
+        except MachineError as exc:
+            log.warning("ignored in state %s: %s", self.state, exc)
+        except Exception as exc:
+            log.error("fault in state %s handling %s: %s", self.state, event.kind, type(exc).__name__)
+            self.prompt = None
+            self.fault_reason = "internal"
+            self.message = ("系统故障 按确认重启", "INTERNAL FAULT: OK TO RESTART")
+            self.trigger("fault")
+
+    def _dispatch(self, event: Event) -> None:
         if event.kind == "tick":
             if self.deadline is not None and self.dev.clock.monotonic() >= self.deadline:
                 self.deadline = None

@@ -233,3 +233,24 @@ def test_cvm_conditions_on_amounts_x_and_y() -> None:
     kernel, keys = _custom_card("visa-cda", cvm_list="000007D0 00000000 1E06 0207")
     other, _ = _online(kernel, keys, amount=1000)
     assert other.cvm_results.hex().upper() == "3F0001" and other.tvr[2] & 0x80
+
+
+def test_floor_limit_counts_the_transaction_log() -> None:
+    """Book 3 10.6.1: amount + the logged amounts for the same PAN against the floor limit (Mastercard 100.00)."""
+    seen: list[bytes] = []
+
+    def log_amount(pan: bytes) -> int:
+        seen.append(pan)
+        return 5000
+
+    card = load_card("mc-dda")
+    prof = card.image.profile
+    kernel = ContactKernel(PARAMS, CAPKS, card.transmit, _ScriptedCardholder(prof.pin),
+                           rng=random.Random(7), recent_amount=log_amount)  # fmt: skip
+    result = kernel.start(Transaction(amount_minor=6000, when=WHEN, sequence_counter=1))
+    assert result.tvr[3] & 0x80  # 60.00 + 50.00 logged >= 100.00: floor limit exceeded
+    assert result.outcome is Outcome.GO_ONLINE
+    assert seen == [bytes.fromhex(prof.pan)]
+    kernel, _ = _kernel("mc-dda")
+    alone = kernel.start(Transaction(amount_minor=6000, when=WHEN, sequence_counter=1))
+    assert not alone.tvr[3] & 0x80
