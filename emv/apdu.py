@@ -86,6 +86,8 @@ class Command:
         >>> Command(0x00, 0x84, 0, 0, le=8).build().hex()
         '0084000008'
         """
+        if len(self.data) > 255:
+            raise ApduError("command data longer than a short Lc allows (255 bytes)", 4)
         out = bytes((self.cla, self.ins, self.p1, self.p2))
         if self.data:
             out += bytes((len(self.data),)) + self.data

@@ -13,9 +13,9 @@ from __future__ import annotations
 from emv import apdu, tlv
 from emv.dol import build_dol, parse_dol
 from emv.errors import EmvError
-from emv.kernel.context import TVR_ICC_DATA_MISSING, Context, TerminationError, exchange
+from emv.kernel.context import Context, TerminationError, exchange
 
-__all__ = ["GpoRefusedError", "initiate", "mark_missing", "read_records"]
+__all__ = ["GpoRefusedError", "initiate", "read_records"]
 
 
 class GpoRefusedError(EmvError):
@@ -59,6 +59,8 @@ def initiate(ctx: Context, fci: tlv.Tlv) -> None:
             raise TerminationError(f"GPO format 2: {exc.reason}") from None
         if 0x82 not in found or 0x94 not in found:
             raise TerminationError("GPO format 2 lacks AIP or AFL")
+        if len(found[0x82]) != 2:
+            raise TerminationError("GPO format 2: the AIP is not 2 bytes")
         ctx.card.update(found)
     else:
         raise TerminationError("GPO response is neither template 80 nor 77")
@@ -126,8 +128,3 @@ def _keep(ctx: Context, template: tlv.TlvNode, sfi: int, record: int) -> None:
         if tag in ctx.card and tag not in (0x82, 0x94):
             raise TerminationError(f"data object {tag:02X} appears twice in the records")
         ctx.card[tag] = value
-
-
-def mark_missing(ctx: Context) -> None:
-    """Set "ICC data missing" (TVR byte 1 bit 6)."""
-    ctx.set_tvr(TVR_ICC_DATA_MISSING)

@@ -27,6 +27,7 @@ from emv.kernel.context import (
     TVR_DDA_FAILED,
     TVR_ICC_DATA_MISSING,
     TVR_ODA_NOT_PERFORMED,
+    TVR_SCRIPT_FAILED_AFTER,
     TVR_SDA_FAILED,
     TVR_SDA_SELECTED,
     CardholderInterface,
@@ -101,6 +102,9 @@ class ContactKernel:
             return self._result(ctx, Outcome.TERMINATED, exc.reason)
         except PosError as exc:  # card removed, reader gone, a malformed R-APDU
             return self._result(ctx, Outcome.TERMINATED, f"card error: {exc}")
+        except (ValueError, IndexError, OverflowError) as exc:  # data no rule above foresaw: still an outcome
+            log.warning("transaction terminated on unexpected card data: %s", type(exc).__name__)
+            return self._result(ctx, Outcome.TERMINATED, "unexpected card data")
         if crypt.cda_failed:
             return self._close_declined(ctx, "CDA failed")
         if crypt.kind == action.TC:
@@ -125,17 +129,21 @@ class ContactKernel:
                 scripts += online.run_scripts(ctx, reply, 0x71)
                 kind = action.TC if reply.approved else action.AAC
             crypt = action.generate_ac(ctx, kind, second=True, icc=self._icc)
-            if reply is not None:
-                scripts += online.run_scripts(ctx, reply, 0x72)
         except TerminationError as exc:
             return self._result(
                 ctx, Outcome.TERMINATED, exc.reason, scripts, reversal=bool(reply and reply.approved)
             )
-        except PosError as exc:
-            reason = f"card error: {exc}"
+        except (PosError, ValueError, IndexError) as exc:  # card gone, bad data: still an outcome
+            reason = f"card error: {exc}" if isinstance(exc, PosError) else "unexpected card data"
             return self._result(
                 ctx, Outcome.TERMINATED, reason, scripts, reversal=bool(reply and reply.approved)
             )
+        if reply is not None:
+            try:  # after the final GENERATE AC a failed script is only reported (Book 3 10.10)
+                scripts += online.run_scripts(ctx, reply, 0x72)
+            except (PosError, ValueError) as exc:
+                log.info("script after the final GENERATE AC not completed: %s", type(exc).__name__)
+                ctx.set_tvr(TVR_SCRIPT_FAILED_AFTER)
         approved = crypt.kind == action.TC and not crypt.cda_failed
         if reply is None:
             outcome = Outcome.APPROVED_OFFLINE if approved else Outcome.DECLINED_OFFLINE
@@ -148,8 +156,9 @@ class ContactKernel:
     # -- steps -----------------------------------------------------------------------------------------
 
     def _select_and_read(self, ctx: Context) -> None:
-        if ctx.txn.amount_minor < 0 or ctx.txn.other_amount_minor < 0:
-            raise TerminationError("negative amount")
+        for amount in (ctx.txn.amount_minor, ctx.txn.other_amount_minor):
+            if not 0 <= amount < min(2**32, 10**12):  # 81/9F04 are 4 bytes binary, 9F02/9F03 12 digits
+                raise TerminationError("amount out of range")
         init_terminal_data(ctx, 0x05)
         candidates = select.build_candidates(ctx)
         while candidates:

@@ -100,6 +100,8 @@ def recover_issuer_key(ctx: Context, capks: CapkStore, revoked: frozenset[Revoca
     """
     aid = ctx.card.get(0x4F) or ctx.card.get(0x84) or b""
     index = _need(ctx, 0x8F)
+    if len(index) != 1:
+        raise OdaError("CA public key index 8F is not 1 byte")
     capk = capks.get(aid[:5], index[0])
     if capk is None:
         raise OdaError(f"no CA public key for index {index[0]:02X}")

@@ -74,7 +74,7 @@ def manage_risk(ctx: Context) -> None:
         ):
             ctx.set_tvr(TVR_RANDOM_SELECTED)
     lower, upper = ctx.card.get(0x9F14), ctx.card.get(0x9F23)
-    if lower is not None and upper is not None:
+    if lower is not None and upper is not None and len(lower) == 1 and len(upper) == 1:
         atc = _get_data(ctx, 0x9F36)
         last_online = _get_data(ctx, 0x9F13)
         if atc is None or last_online is None:

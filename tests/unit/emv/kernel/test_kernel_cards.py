@@ -254,3 +254,44 @@ def test_floor_limit_counts_the_transaction_log() -> None:
     kernel, _ = _kernel("mc-dda")
     alone = kernel.start(Transaction(amount_minor=6000, when=WHEN, sequence_counter=1))
     assert not alone.tvr[3] & 0x80
+
+
+@pytest.mark.parametrize(
+    ("tag", "value"),
+    [(0x82, b""), (0x8F, b""), (0x9F14, b""), (0x8C, bytes.fromhex("9F0281C8"))],
+)
+def test_odd_card_data_terminates_instead_of_raising(tag: int, value: bytes) -> None:
+    """An empty AIP in GPO format 2, an empty CA index, an empty offline limit, a CDOL over 255 bytes."""
+    from emv import tlv
+    from emv.apdu import Command
+
+    card = load_card("visa-cda" if tag != 0x9F14 else "pboc-sda")
+
+    def transmit(capdu: bytes) -> bytes:
+        rapdu = card.transmit(capdu)
+        c = Command.parse(capdu)
+        if c.ins not in (0xB2, 0xA8) or not rapdu.endswith(b"\x90\x00"):
+            return rapdu
+        d = tlv.decode(rapdu[:-2])
+        tree = tlv.as_tree(d)
+
+        def patch(items: tlv.Tree) -> tlv.Tree:
+            return [(t, patch(v) if isinstance(v, list) else (value if t == tag else v)) for t, v in items]
+
+        if c.ins == 0xA8 and tag == 0x82:
+            return tlv.encode([(0x77, [(0x82, b""), (0x94, bytes.fromhex("08010100"))])]) + b"\x90\x00"
+        return tlv.encode(patch(tree)) + b"\x90\x00"
+
+    kernel = ContactKernel(
+        PARAMS, CAPKS, transmit, _ScriptedCardholder(card.image.profile.pin), rng=random.Random(7)
+    )
+    result = kernel.start(Transaction(amount_minor=1000, when=WHEN, sequence_counter=1))
+    assert isinstance(result.outcome, Outcome)
+
+
+def test_amount_out_of_range_terminates() -> None:
+    kernel, _ = _kernel("visa-cda")
+    assert (
+        kernel.start(Transaction(amount_minor=2**32, when=WHEN, sequence_counter=1)).outcome
+        is Outcome.TERMINATED
+    )
