@@ -71,10 +71,10 @@ def _activate(data_dir: Path, host_url: str) -> None:
         "step": [{"power_on": True}, {"activate": True}, {"login": "01/0000", "expect_screen": "idle"}],
     }
     runner = ScenarioRunner(doc, data_dir=data_dir)
-    if not runner.run()["passed"]:
+    passed = runner.run()["passed"]
+    runner.close()
+    if not passed:
         raise RuntimeError("activation failed")
-    runner.built.devices.host.close()
-    runner.terminal.journal.close()
 
 
 def _sales(host_url: str, count: int) -> list[float]:
@@ -84,8 +84,7 @@ def _sales(host_url: str, count: int) -> list[float]:
     for k in range(count):
         amount = 1000 + k
         steps += [{"keys": f"OK {amount} OK"}, {"insert": "visa-cda"}, {"keys": "1234 OK"}, {"remove": True}]
-    runner = ScenarioRunner({"settings": {"devices": {"host": host_url}}, "step": steps},
-                            data_dir=Path(tempfile.mkdtemp(prefix="posemu-bench-")))  # fmt: skip
+    runner = ScenarioRunner({"settings": {"devices": {"host": host_url}}, "step": steps})  # its own folder
     times: list[float] = []
     original = runner.run_step
     started: list[float] = []
@@ -103,8 +102,7 @@ def _sales(host_url: str, count: int) -> list[float]:
     runner.run_step = timed  # type: ignore[method-assign]
     runner.printer_text = lambda: ""  # type: ignore[method-assign]  # the harness's re-render, not the terminal's
     result = runner.run()
-    runner.built.devices.host.close()
-    runner.terminal.journal.close()
+    runner.close()
     if not result["passed"]:
         raise RuntimeError(json.dumps([s for s in result["steps"] if s["failures"]])[:500])
     return times
@@ -114,8 +112,9 @@ def main(boots: int = 5, sales: int = 60) -> None:
     port = _free_port()
     host = _start_host(port)
     url = f"tcp://127.0.0.1:{port}"
+    scratch = tempfile.TemporaryDirectory(prefix="posemu-boot-")
     try:
-        data_dir = Path(tempfile.mkdtemp(prefix="posemu-boot-"))
+        data_dir = Path(scratch.name)
         _activate(data_dir, url)
         boot_times, rss = [], []
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -144,6 +143,7 @@ def main(boots: int = 5, sales: int = 60) -> None:
     finally:
         host.terminate()
         host.wait(timeout=10)
+        scratch.cleanup()
 
 
 if __name__ == "__main__":

@@ -183,6 +183,11 @@ class SocketHostLink:
         """The session MAK from the last sign-on (None after sign-off: requests go unMAC'd)."""
         self._mak = mak
 
+    @property
+    def mac_key(self) -> bytes | None:
+        """The session MAK in use (for a caller that must put it back after a failed sign-on)."""
+        return self._mak
+
     # -- the two levels ----------------------------------------------------------------------------------
 
     def transact(self, request: Message, timeout_s: float | None = None) -> Message:

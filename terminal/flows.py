@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.errors import PosError
 from emv import tlv
 from emv.kernel.context import KernelResult, Outcome, Transaction
 from emv.kernel.kernel import ContactKernel
@@ -109,6 +110,7 @@ class FlowsMixin:
     reprint_ids: list[int]
     pin_block: bytes | None
     pending_pin: bytearray | None
+    pin_cancelled: bool
     prompt: Any
     message: tuple[str, str] | None
 
@@ -171,8 +173,9 @@ class FlowsMixin:
         while True:
             self.dev.display.show(self.pin_screen(line, len(digits)))
             key = self.read_key(self.settings.pin_timeout_s)
-            if key is None or key == "CANCEL":
+            if key is None or key == "CANCEL":  # not a bypass: the transaction is abandoned
                 digits[:] = bytes(len(digits))
+                self.pin_cancelled = True
                 return None
             if key == "OK":
                 if not digits:
@@ -310,13 +313,24 @@ class FlowsMixin:
         if how == "chip" and self.dev.reader is not None:
             self.run_chip()
 
+    def fresh_card_attempt(self: Any) -> None:
+        """Forget what an earlier card of this transaction left: its PAN, PIN block, kernel."""
+        w = self.work
+        w.pan, w.card, w.kernel, w.first, w.final = "", None, None, None, None
+        self.pin_block = None
+        pending, self.pending_pin = getattr(self, "pending_pin", None), None
+        if pending is not None:
+            pending[:] = bytes(len(pending))
+        self.pin_cancelled = False
+
     def run_chip(self: Any) -> None:
+        self.fresh_card_attempt()
         w = self.work
         w.entry = "chip"
         self.show("txn_online", ("读卡中 请勿拔卡", "READING CARD, DO NOT REMOVE"))
         try:
             self.dev.reader.power_on(2.0)
-        except Exception as exc:  # a driver error: the chip could not be read
+        except PosError as exc:  # a driver error: the chip could not be read
             log.info("chip power-on failed: %s", type(exc).__name__)
             self.chip_failed()
             return
@@ -333,6 +347,9 @@ class FlowsMixin:
         result = kernel.start(self.kernel_transaction())
         w.first = result
         w.pan = result.card.get(0x5A, b"").hex().upper().rstrip("F")
+        if self.pin_cancelled:
+            self.cancel_card(result)
+            return
         if result.outcome is Outcome.FALLBACK_MAGSTRIPE:
             self.chip_failed()
             return
@@ -356,6 +373,16 @@ class FlowsMixin:
             transaction_type=TXN_TYPE.get(w.kind, 0x00),
         )
 
+    def cancel_card(self: Any, result: KernelResult) -> None:
+        """The cardholder cancelled (or let time run out) at the PIN: a card waiting for its second
+        GENERATE AC gets an AAC, and the transaction is abandoned."""
+        w = self.work
+        if result.outcome is Outcome.GO_ONLINE and w.kernel is not None:
+            w.final = w.kernel.complete(HostReply(b"Z3"))
+        self.message = ("交易已取消", "TRANSACTION CANCELLED")
+        self.abandon_txn("PIN entry cancelled")
+        self.trigger("cancel")
+
     def chip_failed(self: Any) -> None:
         self.work.chip_failed = True
         fallback = ("IC卡读取失败 请刷卡", "CHIP FAILED, SWIPE THE CARD")
@@ -377,12 +404,13 @@ class FlowsMixin:
         soon as the card's part is done, before the online authorisation."""
         from emv.kernel.contactless import ContactlessKernel
 
+        self.fresh_card_attempt()
         w = self.work
         w.entry = "tap"
         self.show("txn_online", ("请勿移开卡片", "KEEP THE CARD STILL"))
         try:
             self.dev.contactless.activate(1.0)
-        except Exception as exc:  # no card in the field after all, or activation failed
+        except PosError as exc:  # no card in the field after all, or activation failed
             log.info("contactless activation failed: %s", type(exc).__name__)
             self.message = ("请重新挥卡", "TAP AGAIN")
             self.enter_capture()
@@ -397,6 +425,9 @@ class FlowsMixin:
         w.pan = result.card.get(0x5A, b"").hex().upper().rstrip("F")
         if not w.pan and result.card.get(0x57):
             w.pan = result.card[0x57].hex().upper().split("D")[0]
+        if self.pin_cancelled:
+            self.cancel_card(result)
+            return
         pending, self.pending_pin = getattr(self, "pending_pin", None), None
         if pending is not None:
             self.capture_online_pin(pending) if w.pan else pending.__setitem__(
@@ -438,6 +469,7 @@ class FlowsMixin:
             self.message = ("请插入IC卡", "CHIP CARD: PLEASE INSERT")
             self.show("txn_insert_chip")
             return
+        self.fresh_card_attempt()
         w = self.work
         w.entry = "fallback" if decision == "fallback" else "swipe"
         w.pan = track.pan.digits
@@ -454,7 +486,13 @@ class FlowsMixin:
     # -- online ---------------------------------------------------------------------------------------
 
     def on_enter_txn_pin(self: Any) -> None:
+        self.pin_cancelled = False
         digits = self.read_pin(("请输入密码", "ENTER PIN"))
+        if self.pin_cancelled:
+            self.message = ("交易已取消", "TRANSACTION CANCELLED")
+            self.abandon_txn("PIN entry cancelled")
+            self.trigger("cancel")
+            return
         if digits is not None:
             self.capture_online_pin(digits)
         if self.work.card is not None:
@@ -507,7 +545,7 @@ class FlowsMixin:
         trace = self.txn_trace()
         try:
             request = self.build_request(trace)
-        except Exception as exc:  # a field the profile rejects: nothing was sent
+        except (PosError, ValueError) as exc:  # a field the profile rejects: nothing was sent
             log.warning("request not built: %s", type(exc).__name__)
             self.finish_online("", None, "terminal")
             return
@@ -518,7 +556,9 @@ class FlowsMixin:
                 w.kind, request, w.amount, pan, entry, operator=self.operator,
                 original_id=w.original.id if w.original is not None else None,
             )  # fmt: skip
-        except Exception as exc:  # the journal refused: a reversal is still pending
+        except (
+            PosError
+        ) as exc:  # the journal refused (a reversal still pending), the request would not encode
             log.warning("not sent: %s", exc)
             self.message = ("有冲正未完成 请稍后重试", "A REVERSAL IS PENDING, TRY LATER")
             self.finish_online("", None, "reversal")
@@ -536,7 +576,7 @@ class FlowsMixin:
         w = self.work
         reply = result.reply
         code = result.response_code
-        approved = code == "00"
+        approved = HostReply(code.encode("ascii", "replace")).approved  # the kernel's predicate: 00, 10, 11
         reversal = None
         if w.kernel is not None and w.first is not None and w.first.outcome is Outcome.GO_ONLINE:
             icc = reply.get(55)
@@ -552,29 +592,37 @@ class FlowsMixin:
                     log.warning("field 55 of the reply is malformed")
             final = w.kernel.complete(HostReply(code.encode("ascii") or b"05", issuer_data or None, scripts))
             w.final = final
-            if approved and final.outcome is not Outcome.APPROVED_ONLINE:
-                approved, reversal = False, "06"  # the card declined after the host approved
+            if final.reversal_needed or (approved and final.outcome is not Outcome.APPROVED_ONLINE):
+                approved, reversal = False, "06"  # the card declined (or was gone) after the host approved
         w.emv = self.emv_facts()
         state = "approved" if approved else "declined"
         rrn, auth_code = reply.get(37), reply.get(38)
+        mark = {"void": "voided", "completion": "completed"}.get(w.kind) if approved else None
         self.journal.record_outcome(
             result.txn_id, state, response_code=code, rrn=rrn if isinstance(rrn, str) else None,
             auth_code=auth_code if isinstance(auth_code, str) else None, emv=json.dumps(w.emv),
             signature=bool(w.final and w.final.signature_required), reversal_reason=reversal,
+            original=(w.original.id, mark) if mark and w.original is not None else None,
         )  # fmt: skip
         if reversal is not None:
             self.auth.send_pending_reversals()
-        if approved and w.kind == "void" and w.original is not None:
-            self.journal.mark(w.original.id, "voided")
-        if approved and w.kind == "completion" and w.original is not None:
-            self.journal.mark(w.original.id, "completed")
         balance = reply.get(54) if w.kind == "balance" else None
         self.finish_online(code, balance, "")
 
     def finish_online(self: Any, code: str, balance: Any, error: str) -> None:
         w = self.work
+        if (
+            w.kernel is not None
+            and w.first is not None
+            and w.first.outcome is Outcome.GO_ONLINE
+            and w.final is None
+        ):
+            # no usable answer: the card still needs its second GENERATE AC; online-only, so an AAC (Z3)
+            w.final = w.kernel.complete(HostReply(b"Z3"))
         w.response_code = code or {"timeout": "98", "mac": "A0", "network": "NC"}.get(error, "96")
-        w.approved = code == "00" and (w.final is None or w.final.outcome is Outcome.APPROVED_ONLINE)
+        w.approved = HostReply(code.encode("ascii", "replace")).approved and (
+            w.final is None or w.final.outcome in (Outcome.APPROVED_ONLINE, Outcome.APPROVED_OFFLINE)
+        )
         w.balance = balance
         self.trigger("goto_result")
 
@@ -628,7 +676,7 @@ class FlowsMixin:
         tid, trace = self.terminal_id(), self.journal.next_trace()
         try:
             reply = self.dev.host.transact(rq.qr_order_create(tid, trace, self.journal.batch, w.amount))
-        except Exception as exc:
+        except PosError as exc:
             log.warning("QR order not created: %s", type(exc).__name__)
             self.finish_online("", None, "network")
             return
@@ -648,19 +696,15 @@ class FlowsMixin:
             reply = self.dev.host.transact(
                 rq.qr_order_query(tid, self.journal.next_trace(), self.journal.batch, w.qr_ref)
             )
-        except Exception as exc:
+        except PosError as exc:
             log.info("QR query failed: %s", type(exc).__name__)
             reply = None
         code = reply.get(39) if reply is not None else None
         if code == "00":
             w.txn_id = self.journal.record_offline(
                 "qr_sale", "approved", w.amount, 156, "", "qr", trace=int(str(reply.get(11) or 0)),
-                operator=self.operator,
+                operator=self.operator, rrn=w.qr_ref, forward=False,
             )  # fmt: skip
-            self.journal.db.execute(
-                "UPDATE txns SET rrn=?, response_code='00' WHERE id=?", (w.qr_ref, w.txn_id)
-            )
-            self.journal.db.execute("DELETE FROM saf WHERE txn_id=?", (w.txn_id,))
             self.finish_online("00", None, "")
             return
         if self.dev.clock.monotonic() >= w.qr_deadline:

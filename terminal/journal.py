@@ -313,10 +313,12 @@ class Journal:
         emv: str | None = None,
         signature: bool = False,
         reversal_reason: str | None = None,
+        original: tuple[int, str] | None = None,
     ) -> None:
         """Commit the outcome before the receipt prints. With ``reversal_reason`` the reversal stays armed
         with that reason (98 timeout, A0 bad MAC, 96 terminal fault, 06 card declined after approval);
-        otherwise the reversal record is cleared (a definitive answer needs no reversal).
+        otherwise the reversal record is cleared (a definitive answer needs no reversal). ``original`` =
+        (id, state) changes the original transaction in the same commit (a void voids its sale).
         """
         receipt = "pending" if state == "approved" else "none"
         with self._tx() as db:
@@ -329,6 +331,11 @@ class Journal:
                 db.execute("DELETE FROM reversal WHERE txn_id=?", (txn_id,))
             else:
                 db.execute("UPDATE reversal SET reason=? WHERE txn_id=?", (reversal_reason, txn_id))
+            if original is not None:
+                db.execute(
+                    "UPDATE txns SET state=?, updated_at=? WHERE id=?",
+                    (original[1], self._stamp(), original[0]),
+                )
 
     def record_offline(
         self,
@@ -343,19 +350,23 @@ class Journal:
         emv: str | None = None,
         signature: bool = False,
         operator: str | None = None,
+        rrn: str | None = None,
+        forward: bool = True,
     ) -> int:
-        """Record a transaction decided without the host (offline approval or decline) in one commit; an
-        offline approval also goes to the store-and-forward queue as an advice."""
+        """Record a transaction decided without this terminal's authorisation request in one commit: an
+        offline approval (queued for store-and-forward unless ``forward`` is False) or decline, or a QR
+        payment the host confirmed (``rrn``, not forwarded: the host has it)."""
         now = self._stamp()
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO txns (kind, state, batch, trace, amount_minor, currency_n, pan_masked, pan_enc, "
-                "entry_mode, operator, emv, signature, receipt, created_at, updated_at, pan_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "entry_mode, operator, emv, signature, receipt, created_at, updated_at, pan_hash, rrn, "
+                "response_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     kind, state, self.batch, trace, amount_minor, currency_n, mask_pan(pan) if pan else "",
                     self._encrypt_pan(pan) if pan else None, entry_mode, operator, emv, int(signature),
-                    "pending" if state == "approved" else "none", now, now, self._pan_hash(pan),
+                    "pending" if state == "approved" else "none", now, now, self._pan_hash(pan), rrn,
+                    "00" if rrn else None,
                 ),
             )  # fmt: skip
             txn_id = int(cur.lastrowid or 0)
@@ -388,7 +399,7 @@ class Journal:
 
     def find_by_rrn(self, rrn: str) -> TxnRecord | None:
         """An approved transaction of any batch by its retrieval reference number (refund)."""
-        sql = f"SELECT {_COLUMNS} FROM txns WHERE rrn=? AND state IN ('approved', 'voided') ORDER BY id DESC"
+        sql = f"SELECT {_COLUMNS} FROM txns WHERE rrn=? AND state='approved' ORDER BY id DESC"
         row = self.db.execute(sql + " LIMIT 1", (rrn,)).fetchone()
         return None if row is None else _record(row)
 

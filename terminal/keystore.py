@@ -2,8 +2,9 @@
 
 A countertop terminal keeps its TMK in a secure element; the emulator keeps it in a file readable by its
 owner only (mode 0600) in the terminal's data directory, next to a random 32-byte data key that encrypts
-PANs in the journal. Session keys (PIK, MAK) come from each sign-on and live in memory only: after a
-power cut the operator logs in and the terminal signs on again (DOMAIN_FACTS A, sign-on).
+PANs in the journal. Session keys (PIK, MAK) come from each sign-on and are never stored: the MAK lives in
+the host link, the PIK in the terminal's memory; after a power cut the operator logs in and the terminal
+signs on again (DOMAIN_FACTS A, sign-on).
 Keys never appear in logs, reprs or errors.
 """
 
@@ -11,18 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from config.errors import ConfigError
 
-__all__ = ["KeyStore", "SessionKeys"]
-
-
-@dataclass
-class SessionKeys:
-    pik: bytes = field(repr=False)
-    mak: bytes = field(repr=False)
+__all__ = ["KeyStore"]
 
 
 class KeyStore:
@@ -30,7 +24,6 @@ class KeyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.session: SessionKeys | None = None
         self._data: dict[str, str] = {}
         if path.exists():
             try:
@@ -81,7 +74,6 @@ class KeyStore:
 
     def wipe(self) -> None:
         """Forget every key (decommissioning): the file is overwritten, then removed."""
-        self.session = None
         self._data = {k: "00" * 32 for k in self._data}
         self._save()
         self.path.unlink()

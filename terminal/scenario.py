@@ -45,6 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import shutil
 import tempfile
 from collections import deque
 from pathlib import Path
@@ -117,6 +118,8 @@ class ScenarioRunner:
             unknown = set(step) - set(ACTIONS) - set(EXPECTATIONS) - {"name", "note"}
             if unknown:
                 raise ConfigError(f"scenario step {k + 1}: unknown key(s) {', '.join(sorted(unknown))}")
+        # the terminal's journal and key store (test keys) live in a folder the runner removes in close()
+        self._own_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="posemu-scenario-"))
         self.display = HeadlessDisplay(echo=echo, language="en")
         self.keypad = _PullKeypad(self)
@@ -137,6 +140,16 @@ class ScenarioRunner:
     @property
     def terminal(self) -> Any:
         return self.built.terminal
+
+    def close(self) -> None:
+        """Stop the host link (and an in-process simulator), close the journal, remove a folder the runner
+        made for them."""
+        try:
+            self.built.devices.host.close()
+        finally:
+            self.terminal.journal.close()
+            if self._own_dir:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
 
     # -- running ----------------------------------------------------------------------------------------
 
@@ -401,8 +414,7 @@ def run_scenario(path: str | Path, echo: bool = False) -> dict[str, Any]:
     try:
         return runner.run()
     finally:
-        runner.built.devices.host.close()
-        runner.terminal.journal.close()
+        runner.close()
 
 
 def result_json(result: dict[str, Any]) -> str:

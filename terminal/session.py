@@ -170,7 +170,9 @@ class SessionMixin:
             self.trigger("signon_failed")
 
     def sign_on(self: Any) -> bool:
-        """0800 sign-on: working keys under the TMK, the host's batch number; then pending reversals."""
+        """0800 sign-on: working keys under the TMK, the host's batch number; then pending reversals.
+        On failure the link keeps its previous MAC key (the session's, if any)."""
+        previous = self.dev.host.mac_key
         self.dev.host.set_mac_key(None)
         try:
             reply = self.dev.host.transact(
@@ -178,11 +180,13 @@ class SessionMixin:
             )
             if reply.get(39) != "00":
                 self.message = (f"签到失败 {reply.get(39)}", f"SIGN-ON DECLINED {reply.get(39)}")
+                self.dev.host.set_mac_key(previous)
                 return False
             keys = rq.keys_from_sign_on(reply, self.keys.tmk)
         except (HostError, Iso8583Error) as exc:
             log.warning("sign-on failed: %s", type(exc).__name__)
             self.message = ("签到失败 网络异常", "SIGN-ON FAILED: NETWORK")
+            self.dev.host.set_mac_key(previous)
             return False
         self.dev.host.set_mac_key(keys.mak)
         self.session_pik = keys.pik
@@ -399,7 +403,13 @@ class SessionMixin:
         tid = self.terminal_id()
         try:
             reply = self.dev.host.transact(rq.settlement(tid, self.journal.next_trace(), batch, totals))
+            if reply.get(39) != "00":
+                self.message = (f"结算失败 {reply.get(39)}", f"SETTLEMENT REFUSED {reply.get(39)}")
+                return None
             result = SettlementTotals.from_field(str(reply.get(48) or ""))
+            if int(result.domestic_result) not in (1, 2, 3):
+                self.message = ("结算应答无效", "SETTLEMENT REPLY WITHOUT A RESULT")
+                return None
             uploaded = 0
             if result.needs_batch_upload:
                 for row in rows:

@@ -29,8 +29,7 @@ def run(args: argparse.Namespace) -> int:
         result = runner.run()
         receipts = runner.printer_text()
     finally:
-        runner.built.devices.host.close()
-        runner.terminal.journal.close()
+        runner.close()
     print("\n=== receipts printed by the virtual printer ===\n")
     print(receipts)
     print(f"\n{result['scenario']}: {'PASSED' if result['passed'] else 'FAILED'}")
