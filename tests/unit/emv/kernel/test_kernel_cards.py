@@ -236,7 +236,7 @@ def test_cvm_conditions_on_amounts_x_and_y() -> None:
 
 
 def test_floor_limit_counts_the_transaction_log() -> None:
-    """Book 3 10.6.1: amount + the logged amounts for the same PAN against the floor limit (Mastercard 100.00)."""
+    """Book 3 10.6.1: amount + logged amounts for the same PAN against the floor limit (Mastercard 100.00)."""
     seen: list[bytes] = []
 
     def log_amount(pan: bytes) -> int:
