@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["SessionMixin"]
 
+# field 22 of a batch-upload record by the journal's entry mode (DOMAIN_FACTS A: 05 chip, 07 contactless,
+# 02 swipe, 03 scanned code, 01 keyed; the PIN digit is not known after the fact: 2)
+ENTRY_MODE_F22 = {"chip": "052", "tap": "072", "swipe": "022", "fallback": "022", "qr": "032", "manual": "012"}
+
 MENU = {
     "1": "sale",
     "2": "void",
@@ -421,8 +425,9 @@ class SessionMixin:
                     ):
                         continue
                     pan = self.journal.reveal_pan(row.id) if row.pan_masked else None
+                    mode = ENTRY_MODE_F22.get(row.entry_mode, "012")
                     self.dev.host.transact(
-                        rq.batch_upload(tid, row.trace, batch, row.amount_minor, pan=pan, entry_mode="051")
+                        rq.batch_upload(tid, row.trace, batch, row.amount_minor, pan=pan, entry_mode=mode)
                     )
                     uploaded += 1
                 self.dev.host.transact(
