@@ -156,6 +156,9 @@ class Context:
     cdol1_data: bytes = b""
     oda_method: str = ""  # "SDA", "DDA", "CDA" or "" (none)
     icc_public_key: tuple[bytes, bytes] | None = None  # (modulus, exponent) once recovered
+    pin_key: Callable[[], tuple[bytes, bytes] | None] = lambda: (
+        None
+    )  # the offline PIN key, recovered on demand
     signature_required: bool = False
     online_pin: bool = False
     trace: list[str] = field(default_factory=list)

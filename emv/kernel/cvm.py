@@ -99,8 +99,9 @@ def _tries_left(ctx: Context) -> int | None:
 
 
 def _encipher(ctx: Context, block: bytes) -> bytes | None:
-    """7F | PIN block | ICC unpredictable number | random padding, under the ICC public key (Book 2 7.2)."""
-    key = ctx.icc_public_key
+    """7F | PIN block | ICC unpredictable number | random padding, under the ICC PIN encipherment key or the
+    ICC public key (Book 2 7.1, 7.2), recovered through the issuer key whatever ODA method ran."""
+    key = ctx.pin_key()
     if key is None:
         return None
     r = exchange(ctx, apdu.get_challenge())

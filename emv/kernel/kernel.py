@@ -88,6 +88,7 @@ class ContactKernel:
         if self._rng is not None:
             ctx.rng = self._rng
         self.ctx, self._icc = ctx, None
+        ctx.pin_key = lambda: self._pin_key(ctx)
         try:
             self._select_and_read(ctx)
             self._authenticate(ctx)
@@ -211,6 +212,17 @@ class ContactKernel:
                 ctx.set_tvr(TVR_ICC_DATA_MISSING)
             ctx.set_tvr(fail_bit)
             ctx.oda_method = "" if ctx.oda_method != "CDA" else "CDA-failed"
+
+    def _pin_key(self, ctx: Context) -> tuple[bytes, bytes] | None:
+        """The offline PIN encipherment key (Book 2 7.1); None when it cannot be recovered."""
+        if 0x9F2D not in ctx.card and ctx.icc_public_key is not None:
+            return ctx.icc_public_key
+        try:
+            key = oda.recover_pin_key(ctx, oda.recover_issuer_key(ctx, self.capks, self.params.revoked))
+        except oda.OdaError as exc:
+            log.info("no key to encipher the PIN: %s", exc.reason)
+            return None
+        return key.modulus, key.exponent
 
     def _close_declined(self, ctx: Context, reason: str) -> KernelResult:
         """After a CDA failure on TC or ARQC: close the card session with an AAC (Book 2 6.6.2)."""

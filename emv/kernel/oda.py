@@ -30,6 +30,7 @@ __all__ = [
     "dda",
     "recover_icc_key",
     "recover_issuer_key",
+    "recover_pin_key",
     "sda",
     "verify_cda",
 ]
@@ -150,34 +151,57 @@ def sda(ctx: Context, issuer: PublicKey) -> None:
     ctx.card[0x9F45] = x[3:5]
 
 
+def _recover_card_key(
+    ctx: Context, issuer: PublicKey, tags: tuple[int, int, int], what: str, signed: bytes
+) -> PublicKey:
+    """A card key from its issuer-signed certificate (format 04: Book 2 6.4 for the ICC key, 7.1 for the
+    PIN encipherment key); ``tags`` = (certificate, exponent, remainder), ``signed`` the extra hashed data."""
+    cert_tag, exp_tag, rem_tag = tags
+    x = issuer.open(_need(ctx, cert_tag), what)
+    n_i = len(issuer.modulus)
+    if x[1] != 0x04:
+        raise OdaError(f"{what}: format is not 04")
+    if x[17] != 0x01 or x[18] != 0x01:
+        raise OdaError(f"{what}: unsupported hash or public key algorithm")
+    key_len, exp_len = x[19], x[20]
+    exponent = _need(ctx, exp_tag)
+    if len(exponent) != exp_len:
+        raise OdaError(f"{what}: exponent length differs from {exp_tag:02X}")
+    leftmost = x[21 : n_i - 21]
+    remainder = ctx.card.get(rem_tag, b"") if key_len > n_i - 42 else b""
+    modulus = leftmost[:key_len] if key_len <= n_i - 42 else leftmost + remainder
+    if len(modulus) != key_len:
+        raise OdaError(f"{what}: key remainder has the wrong length")
+    _check_hash(x, remainder + exponent + signed, what)
+    if _digits(x[2:12]) != _digits(_need(ctx, 0x5A)):
+        raise OdaError(f"{what}: PAN does not match the card's PAN")
+    _check_expiry(x[12:14], ctx.txn.when.date(), what)
+    return PublicKey(modulus, exponent)
+
+
 def recover_icc_key(ctx: Context, issuer: PublicKey) -> PublicKey:
     """The ICC public key from 9F46 (Book 2 6.4), whose hash covers the static data to authenticate.
 
     Raises:
         OdaError: a check failed or certificate data is missing.
     """
-    x = issuer.open(_need(ctx, 0x9F46), "ICC certificate")
-    n_i = len(issuer.modulus)
-    if x[1] != 0x04:
-        raise OdaError("ICC certificate: format is not 04")
-    if x[17] != 0x01 or x[18] != 0x01:
-        raise OdaError("ICC certificate: unsupported hash or public key algorithm")
-    key_len, exp_len = x[19], x[20]
-    exponent = _need(ctx, 0x9F47)
-    if len(exponent) != exp_len:
-        raise OdaError("ICC certificate: exponent length differs from 9F47")
-    leftmost = x[21 : n_i - 21]
-    remainder = ctx.card.get(0x9F48, b"") if key_len > n_i - 42 else b""
-    modulus = leftmost[:key_len] if key_len <= n_i - 42 else leftmost + remainder
-    if len(modulus) != key_len:
-        raise OdaError("ICC public key remainder has the wrong length")
     if not ctx.static_data_ok:
         raise OdaError("static data to authenticate is not well formed")
-    _check_hash(x, remainder + exponent + bytes(ctx.static_data), "ICC certificate")
-    if _digits(x[2:12]) != _digits(_need(ctx, 0x5A)):
-        raise OdaError("ICC certificate PAN does not match the card's PAN")
-    _check_expiry(x[12:14], ctx.txn.when.date(), "ICC certificate")
-    return PublicKey(modulus, exponent)
+    return _recover_card_key(ctx, issuer, (0x9F46, 0x9F47, 0x9F48), "ICC certificate", bytes(ctx.static_data))
+
+
+def recover_pin_key(ctx: Context, issuer: PublicKey) -> PublicKey:
+    """The key that enciphers an offline PIN (Book 2 7.1): the ICC PIN encipherment public key (9F2D,
+    9F2E, 9F2F) when the card has one, else the ICC public key.
+
+    Raises:
+        OdaError: a check failed or certificate data is missing.
+    """
+    if 0x9F2D in ctx.card:
+        return _recover_card_key(
+            ctx, issuer, (0x9F2D, 0x9F2E, 0x9F2F), "ICC PIN encipherment certificate", b""
+        )
+    return recover_icc_key(ctx, issuer)
 
 
 def _open_sdad(icc: PublicKey, sdad: bytes) -> tuple[bytes, bytes]:

@@ -295,3 +295,24 @@ def test_amount_out_of_range_terminates() -> None:
         kernel.start(Transaction(amount_minor=2**32, when=WHEN, sequence_counter=1)).outcome
         is Outcome.TERMINATED
     )
+
+
+def test_offline_enciphered_pin_without_dda_or_cda() -> None:
+    """A card with an ICC key whose AIP offers neither DDA nor CDA: no ODA recovered the key, so the kernel
+    recovers it for the PIN through the issuer key (Book 2 7.1); an SDA-only card without one fails it."""
+    from emv.cards.card import VirtualCard
+    from emv.cards.personalise import personalise
+    from emv.cards.profile import load_profile_data, parse_profile
+
+    data = load_profile_data("visa-cda")
+    data["application"] = {**data["application"], "aip": "1800"}  # CV, TRM: no ODA at all
+    data["risk"] = {**data["risk"], "cvm_list": "00000000 00000000 0403 1F00"}
+    prof = parse_profile("visa-no-oda", data)
+    card = VirtualCard(personalise(prof))
+    kernel = ContactKernel(PARAMS, CAPKS, card.transmit, _ScriptedCardholder(prof.pin), rng=random.Random(7))
+    first = kernel.start(Transaction(amount_minor=1000, when=WHEN, sequence_counter=1))
+    assert first.tvr[0] & 0x80  # ODA not performed
+    assert first.cvm_results.hex().upper() == "040302"
+    kernel, keys = _custom_card("pboc-sda", cvm_list="00000000 00000000 0403 1F00")
+    sda, _ = _online(kernel, keys)
+    assert sda.cvm_results.hex().upper() == "040301"  # no ICC key on this card: the CVM fails
