@@ -22,6 +22,7 @@ __all__ = [
     "Context",
     "KernelResult",
     "Outcome",
+    "Termination",
     "TerminationError",
     "Transaction",
     "Transmit",
@@ -75,6 +76,19 @@ TSI_TRM_PERFORMED = (0, 0x08)
 TSI_SCRIPT_PERFORMED = (0, 0x04)
 
 
+class Termination(enum.Enum):
+    """Why a transaction ended without a cryptogram decision (the typed half of ``KernelResult.reason``)."""
+
+    CARD_STATUS = "the card answered a status word the step does not accept"
+    CARD_DATA = "the card's data breaks a rule of EMV Book 3 (missing, malformed, repeated, out of range)"
+    CARD_ERROR = "the card or the reader failed (removed, no answer)"
+    CARD_BLOCKED = "the card is blocked"
+    APP_BLOCKED = "the card's application is blocked"
+    NO_APPLICATION = "no mutually supported application"
+    CANCELLED = "cancelled at the terminal"
+    AMOUNT = "the amount is out of range"
+
+
 class Outcome(enum.Enum):
     """How the kernel ended (or paused, for GO_ONLINE)."""
 
@@ -121,6 +135,7 @@ class KernelResult:
 
     outcome: Outcome
     reason: str = ""
+    termination: Termination | None = None  # why, for TERMINATED and FALLBACK_MAGSTRIPE
     tvr: bytes = bytes(5)
     tsi: bytes = bytes(2)
     cvm_results: bytes = b"\x3f\x00\x00"
@@ -200,10 +215,11 @@ class Context:
 
 
 class TerminationError(EmvError):
-    """The transaction is terminated (Book 3: "terminate the transaction"), with the reason."""
+    """The transaction is terminated (Book 3: "terminate the transaction"), with the reason and its kind."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: Termination | None = None) -> None:
         self.reason = reason
+        self.kind = kind or (Termination.CARD_STATUS if " answered " in reason else Termination.CARD_DATA)
         super().__init__(reason)
 
 

@@ -34,6 +34,7 @@ from emv.kernel.context import (
     Context,
     KernelResult,
     Outcome,
+    Termination,
     TerminationError,
     Transaction,
     Transmit,
@@ -98,14 +99,18 @@ class ContactKernel:
             crypt = action.generate_ac(ctx, action.decide(ctx), second=False, icc=self._icc)
         except select.SelectionError as exc:
             outcome = Outcome.FALLBACK_MAGSTRIPE if exc.fallback else Outcome.TERMINATED
-            return self._result(ctx, outcome, exc.reason)
+            return self._result(ctx, outcome, exc.reason, termination=exc.kind)
         except TerminationError as exc:
-            return self._result(ctx, Outcome.TERMINATED, exc.reason)
+            return self._result(ctx, Outcome.TERMINATED, exc.reason, termination=exc.kind)
         except PosError as exc:  # card removed, reader gone, a malformed R-APDU
-            return self._result(ctx, Outcome.TERMINATED, f"card error: {exc}")
+            return self._result(
+                ctx, Outcome.TERMINATED, f"card error: {exc}", termination=Termination.CARD_ERROR
+            )
         except (ValueError, IndexError, OverflowError) as exc:  # data no rule above foresaw: still an outcome
             log.warning("transaction terminated on unexpected card data: %s", type(exc).__name__)
-            return self._result(ctx, Outcome.TERMINATED, "unexpected card data")
+            return self._result(
+                ctx, Outcome.TERMINATED, "unexpected card data", termination=Termination.CARD_DATA
+            )
         if crypt.cda_failed:
             return self._close_declined(ctx, "CDA failed")
         if crypt.kind == action.TC:
@@ -132,13 +137,16 @@ class ContactKernel:
             crypt = action.generate_ac(ctx, kind, second=True, icc=self._icc)
         except TerminationError as exc:
             return self._result(
-                ctx, Outcome.TERMINATED, exc.reason, scripts, reversal=bool(reply and reply.approved)
-            )
+                ctx, Outcome.TERMINATED, exc.reason, scripts, reversal=bool(reply and reply.approved),
+                termination=exc.kind,
+            )  # fmt: skip
         except (PosError, ValueError, IndexError) as exc:  # card gone, bad data: still an outcome
-            reason = f"card error: {exc}" if isinstance(exc, PosError) else "unexpected card data"
+            gone = isinstance(exc, PosError)
+            reason = f"card error: {exc}" if gone else "unexpected card data"
             return self._result(
-                ctx, Outcome.TERMINATED, reason, scripts, reversal=bool(reply and reply.approved)
-            )
+                ctx, Outcome.TERMINATED, reason, scripts, reversal=bool(reply and reply.approved),
+                termination=Termination.CARD_ERROR if gone else Termination.CARD_DATA,
+            )  # fmt: skip
         if reply is not None:
             try:  # after the final GENERATE AC a failed script is only reported (Book 3 10.10)
                 scripts += online.run_scripts(ctx, reply, 0x72)
@@ -159,13 +167,13 @@ class ContactKernel:
     def _select_and_read(self, ctx: Context) -> None:
         for amount in (ctx.txn.amount_minor, ctx.txn.other_amount_minor):
             if not 0 <= amount < min(2**32, 10**12):  # 81/9F04 are 4 bytes binary, 9F02/9F03 12 digits
-                raise TerminationError("amount out of range")
+                raise TerminationError("amount out of range", Termination.AMOUNT)
         init_terminal_data(ctx, 0x05)
         candidates = select.build_candidates(ctx)
         while candidates:
             chosen = select.choose(ctx, candidates)
             if chosen is None:
-                raise TerminationError("application selection cancelled")
+                raise TerminationError("application selection cancelled", Termination.CANCELLED)
             try:
                 fci = select.final_select(ctx, chosen)
                 select.adopt_application(ctx, chosen.aid, fci)
@@ -236,7 +244,13 @@ class ContactKernel:
         return self._result(ctx, Outcome.DECLINED_OFFLINE, reason)
 
     def _result(
-        self, ctx: Context, outcome: Outcome, reason: str, scripts: bytes = b"", reversal: bool = False
+        self,
+        ctx: Context,
+        outcome: Outcome,
+        reason: str,
+        scripts: bytes = b"",
+        reversal: bool = False,
+        termination: Termination | None = None,
     ) -> KernelResult:
         data = ctx.snapshot()
         if scripts:
@@ -247,6 +261,7 @@ class ContactKernel:
         return KernelResult(
             outcome=outcome,
             reason=reason,
+            termination=termination,
             tvr=bytes(ctx.tvr),
             tsi=bytes(ctx.tsi),
             cvm_results=ctx.cvm_results,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from emv import apdu, tlv
 from emv.errors import EmvError
-from emv.kernel.context import Context, exchange
+from emv.kernel.context import Context, Termination, exchange
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,10 @@ PSE = b"1PAY.SYS.DDF01"
 class SelectionError(EmvError):
     """Selection cannot go on: ``fallback`` says whether the terminal may fall back to magstripe."""
 
-    def __init__(self, reason: str, fallback: bool) -> None:
+    def __init__(self, reason: str, fallback: bool, kind: Termination = Termination.NO_APPLICATION) -> None:
         self.reason = reason
         self.fallback = fallback
+        self.kind = kind
         super().__init__(reason)
 
 
@@ -67,7 +68,9 @@ def _from_pse(ctx: Context) -> list[Candidate] | None:
     """Candidates from the PSE directory; None when the card has no usable PSE (use the AID list)."""
     r = exchange(ctx, apdu.select(PSE))
     if r.sw == 0x6A81:
-        raise SelectionError("card blocked or SELECT not supported", fallback=False)
+        raise SelectionError(
+            "card blocked or SELECT not supported", fallback=False, kind=Termination.CARD_BLOCKED
+        )
     if not r.ok:
         return None
     try:
@@ -137,7 +140,9 @@ def build_candidates(ctx: Context) -> list[Candidate]:
     if not found:
         found = _from_aid_list(ctx, blocked)
     if not found and blocked:
-        raise SelectionError("the card's application is blocked", fallback=False)
+        raise SelectionError(
+            "the card's application is blocked", fallback=False, kind=Termination.APP_BLOCKED
+        )
     if not found:
         raise SelectionError("no mutually supported application", fallback=True)
     unique: dict[bytes, Candidate] = {}

@@ -62,6 +62,16 @@ def _online(
     return first, kernel.complete(HostReply(decision.response_code.encode(), decision.issuer_auth_data))
 
 
+@pytest.mark.parametrize(
+    ("profile", "termination"),
+    [("app-blocked", "APP_BLOCKED"), ("genac-6985", "CARD_STATUS")],
+)
+def test_terminations_are_typed(profile: str, termination: str) -> None:
+    kernel, keys = _kernel(profile)
+    _, final = _online(kernel, keys)
+    assert final.termination is not None and final.termination.name == termination
+
+
 def test_every_profile_is_covered() -> None:
     assert sorted(p for p, *_ in EXPECTED) == sorted(list_profiles())
 
