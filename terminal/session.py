@@ -135,6 +135,7 @@ class SessionMixin:
             ("tid", a.tid),
             ("merchant_name", a.merchant_name),
             ("contact", a.contact),
+            ("phone", a.phone),
         ):
             self.journal.set_setting(k, v)
         self.operators.add(
