@@ -248,6 +248,23 @@ def dda(ctx: Context, icc: PublicKey) -> None:
         ctx.card[0x9F4C] = dyn[1 : 1 + dyn[0]]
 
 
+def _objects_as_received(template: tlv.TlvNode, skip: int) -> bytes:
+    """The template's data objects other than ``skip``, byte for byte as the card sent them (headers
+    included, ``00`` padding between them left out): what the CDA transaction data hash covers."""
+    index, data = template.tlv, template.tlv.data
+    out = bytearray()
+    previous_end = index[template.slot + 1]
+    for j in index.child_slots(template.slot):
+        start = previous_end
+        while data[start] == 0:  # padding: a tag never starts with 00
+            start += 1
+        end = index[j + 2]
+        if index[j] != skip:
+            out += data[start:end]
+        previous_end = end
+    return bytes(out)
+
+
 def verify_cda(ctx: Context, icc: PublicKey, response: tlv.TlvNode, cdol_data: bytes) -> bytes:
     """Verify the SDAD of a GENERATE AC response with CDA and return the application cryptogram from it
     (Book 2 6.6.2): the transaction data hash covers the PDOL data, the CDOL data, and the response's
@@ -270,9 +287,7 @@ def verify_cda(ctx: Context, icc: PublicKey, response: tlv.TlvNode, cdol_data: b
         raise OdaError("CDA cryptogram information data differs from 9F27")
     ac = dyn[2 + n : 10 + n]
     tdhc = dyn[10 + n : 30 + n]
-    rest = b"".join(
-        tlv.encode([(child.tag, child.value)]) for child in response.children() if child.tag != 0x9F4B
-    )
+    rest = _objects_as_received(response, skip=0x9F4B)
     if hashlib.sha1(ctx.pdol_data + cdol_data + rest).digest() != tdhc:
         raise OdaError("CDA transaction data hash code does not match")
     ctx.card[0x9F4C] = dyn[1 : 1 + n]

@@ -139,3 +139,13 @@ def test_sdad_header_and_hash_checks() -> None:
     wrong = dataclasses.replace(icc, exponent=b"\x03")
     with pytest.raises(oda.OdaError):
         oda.dda(ctx, wrong)  # another key: the recovered block is not 6A...BC
+
+
+def test_cda_hash_covers_the_objects_as_received() -> None:
+    """Book 2 6.6.2: the response's data objects but 9F4B as sent, padding left out, no re-encoding."""
+    from emv import tlv
+    from emv.kernel.oda import _objects_as_received
+
+    inner = bytes.fromhex("9F270180009F4B0111009F368200020007")  # a non-minimal 82 length kept
+    d = tlv.decode(bytes([0x77, len(inner)]) + inner)
+    assert _objects_as_received(d.top()[0], 0x9F4B).hex() == "9f2701809f368200020007"
