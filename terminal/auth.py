@@ -50,6 +50,14 @@ def request_record(request: Message) -> str:
     return json.dumps({"mti": request.mti, "fields": fields, "icc": reversal_icc}, sort_keys=True)
 
 
+def with_reversal_icc(record: str, final_icc: dict[int, bytes]) -> str:
+    """The record with the 0400's field 55 taken from the card's final data (after the second GENERATE
+    AC: TVR 95, IAD 9F10, ATC 9F36, script results DF31; DOMAIN_FACTS A)."""
+    data = json.loads(record)
+    data["icc"] = tlv.encode([(t, final_icc[t]) for t in REVERSAL_ICC_TAGS if t in final_icc]).hex()
+    return json.dumps(data, sort_keys=True)
+
+
 def rebuild_request(record: str, pan: str | None, tid: rq.TerminalId) -> tuple[Message, bytes]:
     """The original request (with its PAN) and the field 55 of its reversal, from :func:`request_record`."""
     data = json.loads(record)

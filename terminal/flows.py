@@ -23,6 +23,7 @@ from emv.kernel.kernel import ContactKernel
 from emv.kernel.online import HostReply
 from host import requests as rq
 from host.fields import Field60
+from terminal.auth import with_reversal_icc
 from terminal.screens import KIND_NAMES, yuan
 from terminal.states import FLOWS
 
@@ -605,6 +606,13 @@ class FlowsMixin:
             original=(w.original.id, mark) if mark and w.original is not None else None,
         )  # fmt: skip
         if reversal is not None:
+            record = self.journal.original_request(result.txn_id)
+            if record is not None and w.final is not None:
+                final = {
+                    **w.final.field55,
+                    **({0xDF31: w.final.script_results} if w.final.script_results else {}),
+                }
+                self.journal.update_request(result.txn_id, with_reversal_icc(record, final))
             self.auth.send_pending_reversals()
         balance = reply.get(54) if w.kind == "balance" else None
         self.finish_online(code, balance, "")

@@ -227,6 +227,12 @@ class Journal:
         row = self.db.execute("SELECT request FROM txns WHERE id=?", (txn_id,)).fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
+    def update_request(self, txn_id: int, request: str) -> None:
+        """Replace the recorded request (a reversal after the second GENERATE AC carries the card's final
+        TVR, IAD, ATC and script results)."""
+        with self._tx() as db:
+            db.execute("UPDATE txns SET request=? WHERE id=?", (request, txn_id))
+
     def reveal_pan(self, txn_id: int) -> str:
         """Decrypt the PAN of a transaction, for the online messages that must carry it (f2)."""
         row = self.db.execute("SELECT pan_enc FROM txns WHERE id=?", (txn_id,)).fetchone()

@@ -43,3 +43,22 @@ def test_reversal_message_of_a_journalled_void(tmp_path: Path) -> None:
     assert message[11] == "000009" and 61 in message and message[38] == "000001"
     assert tlv.parse(message[55]) == {0x95: b"\x00\x00\x00\x80\x00", 0x9F36: b"\x00\x07"}  # type: ignore[arg-type]
     journal.close()
+
+
+def test_a_reversal_after_the_second_generate_ac_carries_the_final_card_data() -> None:
+    from terminal.auth import with_reversal_icc
+
+    request = rq.purchase(TID, 5, 1, 1000, rq.CardData(pan=PAN, icc=tlv.encode([(0x95, bytes(5))])))
+    final = {
+        0x95: b"\x00\x00\x00\x00\x10",
+        0x9F36: b"\x00\x08",
+        0xDF31: b"\x20\x00\x00\x00\x01",
+        0x9F26: bytes(8),
+    }
+    record = with_reversal_icc(request_record(request), final)
+    _, icc = rebuild_request(record, PAN, TID)
+    assert tlv.parse(icc) == {
+        0x95: b"\x00\x00\x00\x00\x10",
+        0x9F36: b"\x00\x08",
+        0xDF31: b"\x20\x00\x00\x00\x01",
+    }
