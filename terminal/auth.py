@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from drivers.host import HostError, HostMacError, HostTimeout, SocketHostLink
 from emv import tlv
 from host import requests as rq
+from host.errors import Iso8583Error
 from host.protocol import Message
-from terminal.journal import Journal, Reversal
+from terminal.journal import Journal, JournalError, Reversal
 
 log = logging.getLogger(__name__)
 
@@ -110,22 +111,23 @@ class Authoriser:
         return message.with_fields({55: icc}) if icc else message
 
     def send_pending_reversals(self) -> bool:
-        """Send every pending reversal (up to 3 tries each this session). True when none is left pending."""
+        """Send every pending reversal, each up to 3 tries this session (then kept for the next one).
+        True when no reversal is left to send now."""
         while True:
-            pending = self.journal.pending_reversal()
+            pending = self.journal.pending_reversal()  # the oldest with tries left
             if pending is None:
                 return True
-            message = self.reversal_message(pending)
             try:
+                message = self.reversal_message(pending)
                 self.link.transact(message)
-            except HostError as exc:
+            except (HostError, Iso8583Error, JournalError) as exc:
                 log.warning("reversal of transaction %s not answered: %s", pending.txn.id, type(exc).__name__)
                 self.journal.reversal_sent(pending.txn.id, answered=False)
                 if isinstance(exc, HostMacError):
                     self.needs_sign_on = True
-                if self.journal.pending_reversal() is not None and pending.tries + 1 < 3:
-                    continue
-                return self.journal.pending_reversal() is None
+                if isinstance(exc, HostError) and not isinstance(exc, HostTimeout):
+                    return False  # no link to the host: try again before the next online message
+                continue
             self.journal.reversal_sent(pending.txn.id, answered=True)
 
     def authorise(
