@@ -18,6 +18,8 @@ from typing import Any
 
 from config.errors import PosError
 from emv import tlv
+from emv.crypto import des
+from emv.crypto.pinblock import encode_iso0_from_digits
 from emv.kernel.context import KernelResult, Outcome, Transaction
 from emv.kernel.kernel import ContactKernel
 from emv.kernel.online import HostReply
@@ -200,10 +202,13 @@ class FlowsMixin:
         if not pan:
             self.pending_pin = digits
             return
-        try:
-            self.pin_block = rq.encipher_pin(self.session_pik, digits.decode("ascii"), pan)
+        block = bytearray()
+        try:  # field 52: ISO 9564 format 0 under the session PIK, the PIN never in a str (STYLE.md 6)
+            block = encode_iso0_from_digits(digits, pan)
+            self.pin_block = des.encrypt_ecb(self.session_pik, bytes(block))
         finally:
             digits[:] = bytes(len(digits))
+            block[:] = bytes(len(block))
 
     def kernel_pan(self: Any) -> str:
         k = self.work.kernel

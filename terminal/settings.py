@@ -58,6 +58,17 @@ def settings_from(data: Mapping[str, Any]) -> TerminalSettings:
     Raises:
         ConfigError: a missing or malformed value.
     """
+    try:
+        return _settings_from(data)
+    except ConfigError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(
+            f"terminal settings: a value of the wrong type or missing ({type(exc).__name__})"
+        ) from exc
+
+
+def _settings_from(data: Mapping[str, Any]) -> TerminalSettings:
     t = data.get("terminal", {})
     a = data.get("activation", {})
     ops = data.get("operators", {})

@@ -15,7 +15,7 @@ import secrets
 
 from emv.crypto import aes
 from emv.crypto._validate import check_key, check_length, check_pan, check_pin, xor
-from emv.crypto.errors import DataError, PanError, PinBlockError
+from emv.crypto.errors import DataError, PanError, PinBlockError, PinError
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,34 @@ def _pan_field(pan: str) -> bytes:
 def _check_fill(fill: str, count: int, alphabet: str, fmt: PinBlockFormat) -> None:
     if len(fill) != count or any(c not in alphabet for c in fill.upper()):
         raise DataError("fill", f"is not {count} digits from {alphabet[0]}-{alphabet[-1]} for format {fmt}")
+
+
+def encode_iso0_from_digits(digits: bytearray, pan: str) -> bytearray:
+    """An ISO 9564-1 format 0 PIN block built straight from PIN digits kept in a wipeable buffer (ASCII
+    digits as the keypad gave them): no ``str`` ever holds the PIN. The caller zeroes ``digits`` and the
+    returned block after use (STYLE.md section 6).
+
+    >>> encode_iso0_from_digits(bytearray(b"1234"), "4012345678909").hex().upper()
+    '041274EDCBA9876F'
+
+    Raises:
+        PinError: the PIN is not 4 to 12 decimal digits.
+        PanError: the PAN is not 8 to 19 decimal digits.
+    """
+    if not 4 <= len(digits) <= 12 or any(not 0x30 <= d <= 0x39 for d in digits):
+        raise PinError("PIN", "is not 4 to 12 decimal digits")
+    block = bytearray(b"\xff" * 8)
+    block[0] = len(digits)  # control nibble 0, then the PIN length
+    for k, d in enumerate(digits):
+        nibble = d - 0x30
+        pos = 2 + k
+        if pos % 2:
+            block[pos // 2] = (block[pos // 2] & 0xF0) | nibble
+        else:
+            block[pos // 2] = (nibble << 4) | (block[pos // 2] & 0x0F)
+    for k, p in enumerate(_pan_field(pan)):
+        block[k] ^= p
+    return block
 
 
 def encode_pin_block(

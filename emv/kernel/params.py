@@ -236,7 +236,7 @@ def params_from_toml(data: Mapping[str, Any]) -> TerminalParams:
     if not aids:
         raise ConfigError("emv.aid: the terminal supports no application")
     ifd = emv.get("ifd_serial", "")
-    if not isinstance(ifd, str) or len(ifd.encode("ascii", "replace")) != 8:
+    if not isinstance(ifd, str) or len(ifd) != 8 or not ifd.isascii():
         raise ConfigError("emv.ifd_serial: expected 8 ASCII characters")
     ddol = _hex(emv, "default_ddol")
     if b"\x9f\x37" not in ddol:

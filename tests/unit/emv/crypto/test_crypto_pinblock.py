@@ -177,3 +177,16 @@ def test_other_negatives() -> None:
         pinblock.decipher_iso4(AES_KEY, bytes(8), PAN)
     with pytest.raises(KeyLengthError):
         pinblock.encipher_iso4(bytes(8), "1234", PAN)
+
+
+def test_iso0_from_a_wipeable_buffer_matches_the_str_builder() -> None:
+    from emv.crypto.pinblock import PinBlockFormat, encode_iso0_from_digits, encode_pin_block
+
+    for pin, pan in (
+        ("1234", "4012345678909"),
+        ("123456789012", "6224242900000113"),
+        ("0000", "5413330089020011"),
+    ):
+        assert bytes(encode_iso0_from_digits(bytearray(pin.encode()), pan)) == encode_pin_block(
+            pin, PinBlockFormat.ISO_0, pan
+        )
