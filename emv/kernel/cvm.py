@@ -77,13 +77,16 @@ def _condition_holds(ctx: Context, cond: int, code: int, x: int, y: int) -> bool
 
 
 def _pin_block(digits: bytearray) -> bytearray:
-    """ISO 9564 format 2 in a bytearray the caller can zero: 2N PIN F..F (Book 3 6.5.12).
-
-    Written here rather than with emv.crypto.pinblock because the PIN must stay in wipeable buffers.
-    """
-    nibbles = bytearray(b"2") + bytearray(b"%X" % len(digits)) + digits + bytearray(b"F" * (14 - len(digits)))
-    block = bytearray(bytes.fromhex(nibbles.decode("ascii")))
-    nibbles[:] = bytes(len(nibbles))
+    """ISO 9564 format 2 in a bytearray the caller can zero: 2N PIN F..F (Book 3 6.5.12), nibble by nibble
+    from the keypad's ASCII digits, so the PIN never sits in an immutable str."""
+    block = bytearray(b"\xff" * 8)
+    block[0] = 0x20 | len(digits)
+    for k, d in enumerate(digits):
+        pos, nibble = 2 + k, d - 0x30
+        if pos % 2:
+            block[pos // 2] = (block[pos // 2] & 0xF0) | nibble
+        else:
+            block[pos // 2] = (nibble << 4) | (block[pos // 2] & 0x0F)
     return block
 
 
