@@ -701,8 +701,9 @@ class FlowsMixin:
         self.start_timer(self.settings.qr_poll_s)
         self.show("txn_qr", facts={"amount": yuan(w.amount), "qr": text, "ref": w.qr_ref})
 
-    def poll_qr(self: Any) -> None:
-        """Ask the host whether the shown order was paid (every ``qr_poll_s``, until ``qr_timeout_s``)."""
+    def poll_qr(self: Any, final: bool = False) -> bool:
+        """Ask the host whether the shown order was paid (every ``qr_poll_s``, until ``qr_timeout_s``; once
+        more when the cashier cancels, so a payment made at the last moment is not lost). True if paid."""
         w = self.work
         tid = self.terminal_id()
         try:
@@ -712,18 +713,20 @@ class FlowsMixin:
         except PosError as exc:
             log.info("QR query failed: %s", type(exc).__name__)
             reply = None
-        code = reply.get(39) if reply is not None else None
-        if code == "00":
+        if reply is not None and reply.get(39) == "00":
             w.txn_id = self.journal.record_offline(
                 "qr_sale", "approved", w.amount, 156, "", "qr", trace=int(str(reply.get(11) or 0)),
                 operator=self.operator, rrn=w.qr_ref, forward=False,
             )  # fmt: skip
             self.finish_online("00", None, "")
-            return
+            return True
+        if final:
+            return False
         if self.dev.clock.monotonic() >= w.qr_deadline:
             self.finish_online("", None, "timeout")
-            return
+            return False
         self.start_timer(self.settings.qr_poll_s)
+        return False
 
     # -- result and receipt ---------------------------------------------------------------------------
 

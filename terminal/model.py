@@ -238,6 +238,8 @@ class Terminal(SessionMixin, FlowsMixin):
             handler(text)
 
     def on_cancel(self) -> None:
+        if self.state == "txn_qr" and self.poll_qr(final=True):
+            return  # paid just before the cancel: the sale stands
         if self.state.startswith(("txn", "menu", "reprint", "settle", "login", "activate", "signoff")):
             if self.state.startswith("txn"):
                 self.abandon_txn("cancelled")
