@@ -179,8 +179,15 @@ class Journal:
         if version > len(_MIGRATIONS):
             raise JournalError(f"journal schema {version} is newer than this firmware knows")
         for number in range(version, len(_MIGRATIONS)):
-            with self._tx():
-                self.db.executescript("BEGIN;" + _MIGRATIONS[number] + f"PRAGMA user_version={number + 1};")
+            # one transaction per migration: the script and its new version number land together or not at all
+            try:
+                self.db.executescript(
+                    "BEGIN IMMEDIATE;" + _MIGRATIONS[number] + f"PRAGMA user_version={number + 1}; COMMIT;"
+                )
+            except sqlite3.Error:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

@@ -99,3 +99,21 @@ def test_schema_newer_than_firmware_is_refused(tmp_path: Path) -> None:
     j.close()
     with pytest.raises(JournalError):
         _open(tmp_path)
+
+
+def test_a_version_1_journal_migrates_and_keeps_its_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    from terminal.journal import _MIGRATIONS
+
+    db = sqlite3.connect(tmp_path / "journal.db", isolation_level=None)
+    db.executescript("BEGIN;" + _MIGRATIONS[0] + "PRAGMA user_version=1; COMMIT;")
+    db.execute(
+        "INSERT INTO txns (kind, state, batch, trace, amount_minor, currency_n, pan_masked, entry_mode, "
+        "created_at, updated_at) VALUES ('sale', 'approved', 1, 2, 100, 156, '', 'chip', 'x', 'x')"
+    )
+    db.close()
+    j = _open(tmp_path)
+    assert j.db.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
+    assert j.get(1).state == "approved"  # type: ignore[union-attr]
+    assert j.original_request(1) is None and j.recent_amount(PAN) == 0
