@@ -18,6 +18,7 @@ from emv.errors import EmvError
 from emv.kernel.params import AidParams, TerminalParams
 
 __all__ = [
+    "CardholderCancelledError",
     "CardholderInterface",
     "Context",
     "KernelResult",
@@ -117,7 +118,8 @@ class Transaction:
 
 class CardholderInterface(Protocol):
     """What the kernel asks of the person at the terminal. The terminal implements it with its keypad and
-    display; tests implement it with scripted answers. PIN digits never pass through the kernel's logs."""
+    display; tests implement it with scripted answers. PIN digits never pass through the kernel's logs.
+    A callback that sees the cardholder press CANCEL raises :class:`CardholderCancelledError`."""
 
     def choose_application(self, labels: Sequence[str]) -> int | None:
         """Index of the application the cardholder picks, or None to cancel."""
@@ -221,6 +223,18 @@ class TerminationError(EmvError):
         self.reason = reason
         self.kind = kind or (Termination.CARD_STATUS if " answered " in reason else Termination.CARD_DATA)
         super().__init__(reason)
+
+
+class CardholderCancelledError(TerminationError):
+    """The cardholder pressed CANCEL (or let the PIN prompt time out) inside a kernel step: the terminal
+    abandons the transaction (Book 4, 11.2: the cancel key ends the transaction), so the kernel stops where
+    it is, with no further command to the card, and ends TERMINATED with :attr:`Termination.CANCELLED`.
+
+    Raised by a :class:`CardholderInterface` callback; never by the kernel itself.
+    """
+
+    def __init__(self, reason: str = "cancelled by the cardholder") -> None:
+        super().__init__(reason, Termination.CANCELLED)
 
 
 def exchange(ctx: Context, capdu: bytes) -> apdu.Response:

@@ -39,7 +39,15 @@ from emv.kernel import gpo, select
 from emv.kernel.capk import CapkStore
 from emv.kernel.contactless import c2, limits, ppse, qpboc
 from emv.kernel.contactless.tap import ContactlessResult, Cvm, Tap, init_terminal_data
-from emv.kernel.context import CardholderInterface, Context, Outcome, TerminationError, Transaction, Transmit
+from emv.kernel.context import (
+    CardholderInterface,
+    Context,
+    Outcome,
+    Termination,
+    TerminationError,
+    Transaction,
+    Transmit,
+)
 from emv.kernel.online import HostReply
 from emv.kernel.params import TerminalParams
 from emv.kernel.select import adopt_application
@@ -113,13 +121,14 @@ class ContactlessKernel:
         ctx = Context(self.params, txn, self.transmit, self.ui, self._unpredictable())
         tap = Tap(ctx, self.capks, self.on_card_removable)
         self._tap = tap
+        termination: Termination | None = None
         try:
             outcome, reason = self._run(tap)
-        except TerminationError as exc:
-            outcome, reason = Outcome.TERMINATED, exc.reason
+        except TerminationError as exc:  # incl. CardholderCancelledError from a PIN prompt
+            outcome, reason, termination = Outcome.TERMINATED, exc.reason, exc.kind
         except PosError as exc:  # the card left the field, the reader failed, a malformed R-APDU
-            outcome, reason = Outcome.TERMINATED, f"card error: {exc}"
-        return self._finish(tap, outcome, reason)
+            outcome, reason, termination = Outcome.TERMINATED, f"card error: {exc}", Termination.CARD_ERROR
+        return self._finish(tap, outcome, reason, termination)
 
     def complete(self, reply: HostReply | None) -> ContactlessResult:
         """Finish after Go Online with the host's reply, or ``None`` when there was none.
@@ -183,7 +192,9 @@ class ContactlessKernel:
         tap.kernel = KERNELS[chosen.kernel_id][0]
         tap.cvm, tap.cryptogram_tvr, tap.restart, tap.ui_message = Cvm.NONE, None, False, ""
 
-    def _finish(self, tap: Tap, outcome: Outcome, reason: str) -> ContactlessResult:
+    def _finish(
+        self, tap: Tap, outcome: Outcome, reason: str, termination: Termination | None = None
+    ) -> ContactlessResult:
         if tap.removable_after is None:
             tap.removable_after = len(tap.ctx.trace)  # the tap ended early: the card is free as well
         if not tap.ui_message:
@@ -191,4 +202,4 @@ class ContactlessKernel:
             if tap.ctx.signature_required and outcome in (Outcome.APPROVED_OFFLINE, Outcome.APPROVED_ONLINE):
                 tap.ui_message = "Approved, please sign"
         log.info("contactless outcome: %s (%s)", outcome.value, reason)
-        return tap.result(outcome, reason)
+        return tap.result(outcome, reason, termination)

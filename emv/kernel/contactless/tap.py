@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from emv.kernel.capk import CapkStore
 from emv.kernel.contactless.limits import Indicators
-from emv.kernel.context import Context, KernelResult, Outcome
+from emv.kernel.context import Context, KernelResult, Outcome, Termination
 from emv.kernel.context import init_terminal_data as init_context_terminal_data
 from emv.kernel.kernel import CARD_TAGS, FIELD55_TAGS, RECEIPT_TAGS
 
@@ -105,7 +105,9 @@ class Tap:
         self.cvm = cvm
         self.ctx.cvm_results = CVM_RESULTS[cvm]
 
-    def result(self, outcome: Outcome, reason: str) -> ContactlessResult:
+    def result(
+        self, outcome: Outcome, reason: str, termination: Termination | None = None
+    ) -> ContactlessResult:
         """The result of the tap as it stands; field 55 carries the TVR the cryptogram covers."""
         ctx = self.ctx
         self.outcome = outcome
@@ -116,6 +118,7 @@ class Tap:
         return ContactlessResult(
             outcome=outcome,
             reason=reason,
+            termination=termination,
             tvr=bytes(ctx.tvr),
             tsi=bytes(ctx.tsi),
             cvm_results=ctx.cvm_results,

@@ -87,3 +87,21 @@ def test_online_pin_not_entered() -> None:
 )  # fmt: skip
 def test_cvm_of(results: str, cvm: Cvm) -> None:
     assert cvm_of(bytes.fromhex(results)) is cvm
+
+
+def test_cancel_at_the_online_pin_terminates_as_cancelled() -> None:
+    """CANCEL at the PIN prompt: the tap ends TERMINATED with the CANCELLED kind, no other command sent."""
+    from emv.kernel.context import CardholderCancelledError, Termination
+
+    from .clkit import Cardholder
+
+    class Cancelling(Cardholder):
+        def enter_online_pin(self) -> bool:
+            self.events.append("online PIN")
+            raise CardholderCancelledError()
+
+    tap = make_tap("c2")
+    tap.kernel.ui = Cancelling(tap.events)
+    result = tap.start(150000)
+    assert result.outcome is Outcome.TERMINATED and result.termination is Termination.CANCELLED
+    assert tap.events[-1] == "online PIN"
