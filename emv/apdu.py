@@ -191,9 +191,12 @@ def get_data(tag: int) -> bytes:
     return Command(0x80, 0xCA, tag >> 8, tag & 0xFF, le=0).build()
 
 
-def verify(pin_block: bytes, enciphered: bool = False) -> bytes:
+def verify(pin_block: bytes | bytearray, enciphered: bool = False) -> bytes:
     """VERIFY with a plaintext (P2 80) or enciphered (P2 88) PIN block (Book 3, 6.5.12)."""
-    return Command(0x00, 0x20, 0x00, 0x88 if enciphered else 0x80, pin_block).build()
+    if not 0 < len(pin_block) < 256:
+        raise ApduError(f"VERIFY PIN data of {len(pin_block)} bytes (1 to 255)", 4)
+    # case 3, built here rather than through Command so a clear block is copied once, into the APDU
+    return bytes((0x00, 0x20, 0x00, 0x88 if enciphered else 0x80, len(pin_block))) + pin_block
 
 
 def get_challenge() -> bytes:

@@ -37,7 +37,7 @@ def _expand(key: bytes) -> bytes:
     return key
 
 
-def _run(key: bytes, mode: modes.ECB | modes.CBC, data: bytes, *, encrypt: bool) -> bytes:
+def _run(key: bytes, mode: modes.ECB | modes.CBC, data: bytes | bytearray, *, encrypt: bool) -> bytes:
     if len(data) % BLOCK_SIZE:
         raise DataError("data", f"length {len(data)} bytes is not a multiple of {BLOCK_SIZE}")
     cipher = Cipher(TripleDES(_expand(key)), mode)
@@ -45,7 +45,7 @@ def _run(key: bytes, mode: modes.ECB | modes.CBC, data: bytes, *, encrypt: bool)
     return ctx.update(data) + ctx.finalize()
 
 
-def encrypt_ecb(key: bytes, data: bytes) -> bytes:
+def encrypt_ecb(key: bytes, data: bytes | bytearray) -> bytes:
     """Encrypt whole 8-byte blocks with DES or TDEA in ECB mode (ISO/IEC 18033-3; ISO/IEC 10116, 6.1).
 
     >>> key = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")

@@ -101,7 +101,7 @@ def _tries_left(ctx: Context) -> int | None:
     return value[0] if value else None
 
 
-def _encipher(ctx: Context, block: bytes) -> bytes | None:
+def _encipher(ctx: Context, block: bytes | bytearray) -> bytes | None:
     """7F | PIN block | ICC unpredictable number | random padding, under the ICC PIN encipherment key or the
     ICC public key (Book 2 7.1, 7.2), recovered through the issuer key whatever ODA method ran."""
     key = ctx.pin_key()
@@ -137,11 +137,14 @@ def _offline_pin(ctx: Context, enciphered: bool) -> bool:
             return False
         block = _pin_block(digits)
         digits[:] = bytes(len(digits))
-        data = _encipher(ctx, bytes(block)) if enciphered else bytes(block)
-        block[:] = bytes(len(block))
-        if data is None:
+        try:  # the clear block goes straight into the enciphering or the VERIFY, never into another copy
+            data = _encipher(ctx, block) if enciphered else block
+            capdu = apdu.verify(data, enciphered) if data is not None else None  # the card needs it whole
+        finally:
+            block[:] = bytes(len(block))
+        if capdu is None:
             return False
-        r = exchange(ctx, apdu.verify(data, enciphered))
+        r = exchange(ctx, capdu)
         if r.ok:
             return True
         if r.sw1 == 0x63 and r.sw2 & 0xF0 == 0xC0:
