@@ -92,7 +92,7 @@ def issuer_auth_data(keys: CardKeys, f55: Mapping[int, bytes], response_code: st
     arqc, atc = f55.get(0x9F26, b""), f55.get(0x9F36, b"")
     key = _ac_key(keys.version, keys.imk_ac, keys.pan, keys.psn, bytes(atc))
     if keys.version.arpc_method is ArpcMethod.METHOD_2:
-        csu = CSU_APPROVED if response_code in ("00", "10", "11") else CSU_DECLINED
+        csu = CSU_APPROVED if response_code in ("00", "11") else CSU_DECLINED
         return generate_arpc(keys.version, key, arqc, csu) + csu
     arc = response_code.encode("ascii")
     return generate_arpc(keys.version, key, arqc, arc) + arc

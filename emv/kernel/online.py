@@ -25,7 +25,7 @@ from emv.kernel.context import (
 
 __all__ = ["HostReply", "authenticate_issuer", "run_scripts"]
 
-APPROVING_CODES = (b"00", b"10", b"11")  # ISO 8583 response codes that approve
+APPROVING_CODES = (b"00", b"11")  # approve in full (10, partial approval, is not supported: declined)
 
 
 @dataclass(frozen=True)

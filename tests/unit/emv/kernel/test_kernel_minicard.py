@@ -261,3 +261,33 @@ def test_card_removed_mid_transaction_terminates() -> None:
 
     first, _ = _run(flaky)  # type: ignore[arg-type]
     assert first.outcome is Outcome.TERMINATED and "card removed" in first.reason
+
+
+def test_cancel_at_the_offline_pin_stops_the_kernel() -> None:
+    """CANCEL at the PIN prompt (the terminal's callback raises): TERMINATED, kind CANCELLED, and no VERIFY
+    or GENERATE AC reaches the card (Book 4 11.2)."""
+    from emv.kernel.context import CardholderCancelledError, Termination
+
+    class Cancelling(Ui):
+        def enter_offline_pin(self, tries_left: int | None) -> bytearray | None:
+            self.asked.append("pin")
+            raise CardholderCancelledError("cancelled at the offline PIN prompt")
+
+    card = MiniCard(cvm="0100")
+    sent: list[int] = []
+
+    def transmit(capdu: bytes) -> bytes:
+        sent.append(capdu[1])
+        return card(capdu)
+
+    ui = Cancelling()
+    kernel = ContactKernel(default_params(), default_capks(), transmit, ui, unpredictable=lambda: bytes(4))
+    result = kernel.start(Transaction(amount_minor=1000, when=WHEN, sequence_counter=7))
+    assert result.outcome is Outcome.TERMINATED and result.termination is Termination.CANCELLED
+    assert ui.asked == ["pin"] and sent[-1] != 0x20 and 0xAE not in sent
+
+
+@pytest.mark.parametrize(("code", "approved"), [(b"00", True), (b"11", True), (b"10", False), (b"05", False)])
+def test_which_response_codes_approve(code: bytes, approved: bool) -> None:
+    """00 and 11 approve in full; 10 (partial approval) is not supported, so the card gets an AAC."""
+    assert HostReply(code).approved is approved
