@@ -327,11 +327,13 @@ class Journal:
         signature: bool = False,
         reversal_reason: str | None = None,
         original: tuple[int, str] | None = None,
+        request: str | None = None,
     ) -> None:
         """Commit the outcome before the receipt prints. With ``reversal_reason`` the reversal stays armed
         with that reason (98 timeout, A0 bad MAC, 96 terminal fault, 06 card declined after approval);
         otherwise the reversal record is cleared (a definitive answer needs no reversal). ``original`` =
-        (id, state) changes the original transaction in the same commit (a void voids its sale).
+        (id, state) changes the original transaction in the same commit (a void voids its sale);
+        ``request`` replaces the recorded request (the reversal's field 55 from the card's final data).
         """
         receipt = "pending" if state == "approved" else "none"
         with self._tx() as db:
@@ -349,6 +351,8 @@ class Journal:
                     "UPDATE txns SET state=?, updated_at=? WHERE id=?",
                     (original[1], self._stamp(), original[0]),
                 )
+            if request is not None:
+                db.execute("UPDATE txns SET request=? WHERE id=?", (request, txn_id))
 
     def record_offline(
         self,
@@ -383,7 +387,7 @@ class Journal:
                 ),
             )  # fmt: skip
             txn_id = int(cur.lastrowid or 0)
-            if state == "approved":
+            if state == "approved" and forward:
                 db.execute(
                     "INSERT INTO saf (txn_id, kind, created_at) VALUES (?, 'advice', ?)", (txn_id, now)
                 )
@@ -440,6 +444,11 @@ class Journal:
             return None
         txn = self.get(int(row[0]))
         return None if txn is None else Reversal(txn, str(row[1]), int(row[2]))
+
+    def pending_reversal_of(self, txn_id: int) -> bool:
+        """Whether a reversal of this transaction is armed (whatever its tries)."""
+        row = self.db.execute("SELECT 1 FROM reversal WHERE txn_id=?", (txn_id,)).fetchone()
+        return row is not None
 
     def reversal_sent(self, txn_id: int, answered: bool) -> None:
         """After a 0400: any 0410 clears the record and marks the original reversed; no answer counts a
