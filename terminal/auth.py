@@ -19,7 +19,7 @@ from drivers.host import HostError, HostMacError, HostTimeout, SocketHostLink
 from emv import tlv
 from host import requests as rq
 from host.errors import Iso8583Error
-from host.protocol import Message
+from host.protocol import Message, encode_body
 from terminal.journal import Journal, JournalError, Reversal
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,12 @@ REVERSIBLE = frozenset(
 )
 SECRET_FIELDS = (2, 35, 36, 52, 55, 64)  # never recorded: the PAN is kept encrypted, the rest not at all
 REVERSAL_ICC_TAGS = (0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31)  # field 55 of a 0400 (DOMAIN_FACTS A)
+# field 22 by the journal's entry mode, for messages rebuilt after the fact (batch upload, a reversal of a
+# transaction journalled without its request) (DOMAIN_FACTS A: 05 chip, 07 contactless, 02 swipe, 03
+# scanned code, 01 keyed; the PIN digit is not known after the fact: 2)
+ENTRY_MODE_F22 = {
+    "chip": "052", "tap": "072", "swipe": "022", "fallback": "022", "qr": "032", "manual": "012",
+}  # fmt: skip
 
 
 def request_record(request: Message) -> str:
@@ -103,8 +109,10 @@ class Authoriser:
         pan = self.journal.reveal_pan(t.id) if t.pan_masked else None
         record = self.journal.original_request(t.id)
         tid = self.terminal_id()
-        if record is None:  # a journal from before the request was recorded: the purchase it must have been
-            original, icc = rq.purchase(tid, t.trace, t.batch, t.amount_minor, rq.CardData(pan=pan)), b""
+        if record is None:  # a journal from before requests were recorded: rebuild from the row itself
+            card = rq.CardData(pan=pan, entry_mode=ENTRY_MODE_F22.get(t.entry_mode, "012"))
+            build = rq.pre_auth if t.kind == "preauth" else rq.purchase
+            original, icc = build(tid, t.trace, t.batch, t.amount_minor, card), b""
         else:
             original, icc = rebuild_request(record, pan, tid)
         message = rq.reversal(original, reversal.reason)
@@ -122,6 +130,8 @@ class Authoriser:
                 self.link.transact(message)
             except (HostError, Iso8583Error, JournalError) as exc:
                 log.warning("reversal of transaction %s not answered: %s", pending.txn.id, type(exc).__name__)
+                if not getattr(exc, "request_sent", True):
+                    return False  # never left the terminal (no link): not a try, kept for the next chance
                 self.journal.reversal_sent(pending.txn.id, answered=False)
                 if isinstance(exc, HostMacError):
                     self.needs_sign_on = True
@@ -141,7 +151,14 @@ class Authoriser:
         operator: str | None,
         original_id: int | None = None,
     ) -> AuthResult:
-        """Journal, send, and record the answer (or arm the reversal). Raises nothing for host errors."""
+        """Journal, send, and record the answer (or arm the reversal). Raises nothing for host errors.
+
+        Raises:
+            Iso8583Error: the request does not encode; checked before anything is journalled, so a request
+                that can never be sent leaves no pending transaction and no reversal behind.
+            JournalError: the journal refused the transaction (a reversal is still pending).
+        """
+        encode_body(request)
         trace = int(str(request.get(11) or "0"))
         txn_id = self.journal.begin_online(
             kind,

@@ -20,10 +20,18 @@ from config.errors import PosError
 from emv import tlv
 from emv.crypto import des
 from emv.crypto.pinblock import encode_iso0_from_digits
-from emv.kernel.context import KernelResult, Outcome, Transaction
+from emv.kernel.context import (
+    CardholderCancelledError,
+    KernelResult,
+    Outcome,
+    Termination,
+    TerminationError,
+    Transaction,
+)
 from emv.kernel.kernel import ContactKernel
 from emv.kernel.online import HostReply
 from host import requests as rq
+from host.errors import Iso8583Error
 from host.fields import Field60
 from terminal.auth import with_reversal_icc
 from terminal.screens import KIND_NAMES, yuan
@@ -95,13 +103,23 @@ class TerminalCardholder:
     def enter_offline_pin(self, tries_left: int | None) -> bytearray | None:
         line = (f"剩余 {tries_left} 次", f"{tries_left} TRIES LEFT") if tries_left is not None else ("", "")
         digits: bytearray | None = self.t.read_pin(line)
+        if digits is None and self.t.pin_cancelled:
+            raise CardholderCancelledError("cancelled at the offline PIN prompt")
         return digits
 
     def enter_online_pin(self) -> bool:
         digits = self.t.read_pin(("联机密码", "ONLINE PIN"))
         if digits is None:
+            if self.t.pin_cancelled:
+                raise CardholderCancelledError("cancelled at the online PIN prompt")
             return False
-        self.t.capture_online_pin(digits)
+        try:
+            self.t.capture_online_pin(digits)
+        except (
+            PosError
+        ) as exc:  # the terminal's PIN key failed: not the card's fault, raised after the kernel
+            self.t.pin_fault = exc
+            raise TerminationError("the online PIN could not be enciphered", Termination.CANCELLED) from None
         return True
 
 
@@ -114,6 +132,7 @@ class FlowsMixin:
     pin_block: bytes | None
     pending_pin: bytearray | None
     pin_cancelled: bool
+    pin_fault: PosError | None
     prompt: Any
     message: tuple[str, str] | None
 
@@ -122,6 +141,7 @@ class FlowsMixin:
     def reset_txn(self: Any) -> None:
         self.work = TxnWork()
         self.pin_block = None
+        self.pin_cancelled, self.pin_fault = False, None
         if not hasattr(self, "pending_card"):
             self.pending_card = None
         if not hasattr(self, "unprinted"):
@@ -205,7 +225,7 @@ class FlowsMixin:
         block = bytearray()
         try:  # field 52: ISO 9564 format 0 under the session PIK, the PIN never in a str (STYLE.md 6)
             block = encode_iso0_from_digits(digits, pan)
-            self.pin_block = des.encrypt_ecb(self.session_pik, bytes(block))
+            self.pin_block = des.encrypt_ecb(self.session_pik, block)
         finally:
             digits[:] = bytes(len(digits))
             block[:] = bytes(len(block))
@@ -328,6 +348,13 @@ class FlowsMixin:
         if pending is not None:
             pending[:] = bytes(len(pending))
         self.pin_cancelled = False
+        self.pin_fault = None
+
+    def raise_pin_fault(self: Any) -> None:
+        """A PIN-key failure inside a kernel callback ended the kernel; the terminal faults on it here."""
+        fault, self.pin_fault = self.pin_fault, None
+        if fault is not None:
+            raise fault
 
     def run_chip(self: Any) -> None:
         self.fresh_card_attempt()
@@ -352,6 +379,7 @@ class FlowsMixin:
         w.kernel = kernel
         result = kernel.start(self.kernel_transaction())
         w.first = result
+        self.raise_pin_fault()
         w.pan = result.card.get(0x5A, b"").hex().upper().rstrip("F")
         if self.pin_cancelled:
             self.cancel_card(result)
@@ -380,8 +408,9 @@ class FlowsMixin:
         )
 
     def cancel_card(self: Any, result: KernelResult) -> None:
-        """The cardholder cancelled (or let time run out) at the PIN: a card waiting for its second
-        GENERATE AC gets an AAC, and the transaction is abandoned."""
+        """The cardholder cancelled (or let time run out) at the PIN: the kernel stopped there (the
+        callback raised :class:`CardholderCancelledError`, so no GENERATE AC was sent) and the transaction is
+        abandoned. A kernel that still reached GO_ONLINE gets its AAC."""
         w = self.work
         if result.outcome is Outcome.GO_ONLINE and w.kernel is not None:
             w.final = w.kernel.complete(HostReply(b"Z3"))
@@ -428,6 +457,7 @@ class FlowsMixin:
         w.kernel = kernel
         result = kernel.start(self.kernel_transaction())
         w.first = result
+        self.raise_pin_fault()
         w.pan = result.card.get(0x5A, b"").hex().upper().rstrip("F")
         if not w.pan and result.card.get(0x57):
             w.pan = result.card[0x57].hex().upper().split("D")[0]
@@ -562,9 +592,11 @@ class FlowsMixin:
                 w.kind, request, w.amount, pan, entry, operator=self.operator,
                 original_id=w.original.id if w.original is not None else None,
             )  # fmt: skip
-        except (
-            PosError
-        ) as exc:  # the journal refused (a reversal still pending), the request would not encode
+        except Iso8583Error as exc:  # the request would not encode: nothing was journalled or sent
+            log.warning("request not encoded: %s", exc)
+            self.finish_online("", None, "terminal")
+            return
+        except PosError as exc:  # the journal refused: a reversal is still pending
             log.warning("not sent: %s", exc)
             self.message = ("有冲正未完成 请稍后重试", "A REVERSAL IS PENDING, TRY LATER")
             self.finish_online("", None, "reversal")
@@ -573,16 +605,43 @@ class FlowsMixin:
         if result.reply is None:
             if result.error == "mac":
                 self.sign_on()
+            self.finish_card()  # the second GENERATE AC first: the reversal carries the card's final data
+            if self.journal.pending_reversal_of(result.txn_id):
+                record = self.final_request_record(result.txn_id)
+                if record is not None:
+                    self.journal.update_request(result.txn_id, record)
             self.auth.send_pending_reversals()
             self.finish_online("", None, result.error or "network")
             return
         self.complete_online(result)
 
+    def finish_card(self: Any) -> None:
+        """A chip or tap card waiting for its second GENERATE AC with no usable answer from the host gets
+        it with 8A = Z3 ("unable to go online", Book 4 A6): online-only, so it returns an AAC."""
+        w = self.work
+        first = w.first
+        if (
+            w.kernel is not None
+            and first is not None
+            and first.outcome is Outcome.GO_ONLINE
+            and w.final is None
+        ):
+            w.final = w.kernel.complete(HostReply(b"Z3"))
+
+    def final_request_record(self: Any, txn_id: int) -> str | None:
+        """The recorded request with the reversal's field 55 from the card's final data, if both exist."""
+        record = self.journal.original_request(txn_id)
+        final = self.work.final
+        if record is None or final is None:
+            return None
+        icc = {**final.field55, **({0xDF31: final.script_results} if final.script_results else {})}
+        return str(with_reversal_icc(record, icc))
+
     def complete_online(self: Any, result: Any) -> None:
         w = self.work
         reply = result.reply
         code = result.response_code
-        approved = HostReply(code.encode("ascii", "replace")).approved  # the kernel's predicate: 00, 10, 11
+        approved = HostReply(code.encode("ascii", "replace")).approved  # the kernel's predicate: 00, 11
         reversal = None
         if w.kernel is not None and w.first is not None and w.first.outcome is Outcome.GO_ONLINE:
             icc = reply.get(55)
@@ -609,29 +668,16 @@ class FlowsMixin:
             auth_code=auth_code if isinstance(auth_code, str) else None, emv=json.dumps(w.emv),
             signature=bool(w.final and w.final.signature_required), reversal_reason=reversal,
             original=(w.original.id, mark) if mark and w.original is not None else None,
+            request=self.final_request_record(result.txn_id) if reversal is not None else None,
         )  # fmt: skip
         if reversal is not None:
-            record = self.journal.original_request(result.txn_id)
-            if record is not None and w.final is not None:
-                final = {
-                    **w.final.field55,
-                    **({0xDF31: w.final.script_results} if w.final.script_results else {}),
-                }
-                self.journal.update_request(result.txn_id, with_reversal_icc(record, final))
             self.auth.send_pending_reversals()
         balance = reply.get(54) if w.kind == "balance" else None
         self.finish_online(code, balance, "")
 
     def finish_online(self: Any, code: str, balance: Any, error: str) -> None:
         w = self.work
-        if (
-            w.kernel is not None
-            and w.first is not None
-            and w.first.outcome is Outcome.GO_ONLINE
-            and w.final is None
-        ):
-            # no usable answer: the card still needs its second GENERATE AC; online-only, so an AAC (Z3)
-            w.final = w.kernel.complete(HostReply(b"Z3"))
+        self.finish_card()
         w.response_code = code or {"timeout": "98", "mac": "A0", "network": "NC"}.get(error, "96")
         w.approved = HostReply(code.encode("ascii", "replace")).approved and (
             w.final is None or w.final.outcome in (Outcome.APPROVED_ONLINE, Outcome.APPROVED_OFFLINE)

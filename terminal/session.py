@@ -13,17 +13,12 @@ from drivers.host import HostError
 from host import requests as rq
 from host.errors import Iso8583Error
 from host.settlement import SettlementTotals
+from terminal.auth import ENTRY_MODE_F22
 from terminal.screens import KIND_NAMES, yuan
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SessionMixin"]
-
-# field 22 of a batch-upload record by the journal's entry mode (DOMAIN_FACTS A: 05 chip, 07 contactless,
-# 02 swipe, 03 scanned code, 01 keyed; the PIN digit is not known after the fact: 2)
-ENTRY_MODE_F22 = {
-    "chip": "052", "tap": "072", "swipe": "022", "fallback": "022", "qr": "032", "manual": "012",
-}  # fmt: skip
 
 MENU = {
     "1": "sale",

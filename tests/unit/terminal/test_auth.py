@@ -62,3 +62,62 @@ def test_a_reversal_after_the_second_generate_ac_carries_the_final_card_data() -
         0x9F36: b"\x00\x08",
         0xDF31: b"\x20\x00\x00\x00\x01",
     }
+
+
+def test_a_row_journalled_without_its_request_is_reversed_as_what_it_was(tmp_path: Path) -> None:
+    """A pre-authorisation tapped before requests were recorded: its 0400 is a pre-auth reversal (f3
+    030000, f25 06) with the tap's f22, not a swipe purchase."""
+    journal = Journal(tmp_path / "j.db", bytes(range(32)))
+    auth = Authoriser(None, journal, lambda: TID)  # type: ignore[arg-type]
+    journal.begin_online("preauth", 5000, 156, PAN, "tap", trace=12)
+    pending = journal.pending_reversal()
+    assert pending is not None
+    message = auth.reversal_message(pending)
+    assert message.mti == "0400" and message[3] == "030000" and message[25] == "06"
+    assert message[22] == "072" and message[4] == "000000005000" and message[11] == "000012"
+    journal.close()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_reversal_that_never_left_the_terminal_is_not_a_try(tmp_path: Path) -> None:
+    """No connection to the host: the 0400 was not sent, so the reversal keeps all its tries."""
+    from drivers.host import LinkSettings, TcpHostLink
+
+    journal = Journal(tmp_path / "j.db", bytes(range(32)))
+    link = TcpHostLink(
+        "127.0.0.1",
+        _closed_port(),
+        LinkSettings(connect_timeout_s=0.5, response_timeout_s=0.5, retries=0, retry_delay_s=0.0),
+    )
+    auth = Authoriser(link, journal, lambda: TID)
+    request = rq.purchase(TID, 3, 1, 1000, rq.CardData(pan=PAN))
+    txn = journal.begin_online("sale", 1000, 156, PAN, "chip", trace=3, request=request_record(request))
+    for _ in range(5):
+        assert auth.send_pending_reversals() is False
+    pending = journal.pending_reversal()
+    assert pending is not None and pending.txn.id == txn and pending.tries == 0
+    journal.close()
+
+
+def test_a_request_that_does_not_encode_leaves_nothing_in_the_journal(tmp_path: Path) -> None:
+    """A malformed request is refused before the journal: no pending transaction, no reversal to send."""
+    import pytest
+
+    from host.errors import Iso8583Error
+    from host.protocol import Message
+
+    journal = Journal(tmp_path / "j.db", bytes(range(32)))
+    auth = Authoriser(None, journal, lambda: TID)  # type: ignore[arg-type]
+    good = rq.purchase(TID, 4, 1, 1000, rq.CardData(pan=PAN))
+    bad = Message(good.mti, {**good.fields, 4: "12X4"}, good.tpdu, good.header)
+    with pytest.raises(Iso8583Error):
+        auth.authorise("sale", bad, 1000, PAN, "chip", operator="01")
+    assert journal.pending_reversal() is None and journal.get(1) is None
+    journal.close()

@@ -55,3 +55,18 @@ def test_an_invalid_trigger_is_ignored(tmp_path: Path) -> None:
     assert t.state == "idle"
     runner.built.devices.host.close()
     t.journal.close()
+
+
+def test_a_pin_key_failure_inside_the_kernel_is_a_terminal_fault(tmp_path: Path) -> None:
+    """The session PIK is unusable when the kernel asks for the online PIN: the kernel stops (no GENERATE
+    AC on a half-made PIN), and the terminal shows its fault screen, not a card error."""
+    runner = _runner(tmp_path)
+    t = runner.terminal
+    t.session_pik = b"\x01\x02\x03"  # not a DES key length: encrypt_ecb raises KeyLengthError
+    runner.steps += [{"keys": "OK 2500 OK"}, {"insert": "visa-cda"}, {"keys": "1234 OK"}]
+    assert runner.run()["passed"]
+    assert "txn_pin" in runner.display.ids()
+    assert t.state == "fault" and runner.display.current.id == "fault_internal"
+    assert t.journal.pending_reversal() is None and t.pin_fault is None
+    runner.built.devices.host.close()
+    t.journal.close()
