@@ -9,7 +9,7 @@ project's carriage, see :mod:`host.wallet` [U].
 >>> t = TerminalId("10000019", "850100082410002")
 >>> m = purchase(t, 7, 1, 2500, CardData(pan="6224242900000113"))
 >>> m.mti, m[3], m[25], m[60]
-('0200', '000000', '00', '2200000100060')
+('0200', '000000', '00', '22000001000600')
 >>> reversal(m, "98")[39], reversal(m, "98")[11]
 ('98', '000007')
 """
@@ -84,9 +84,12 @@ def _message(t: TerminalId, mti: str, fields: dict[int, FieldValue | None]) -> M
 
 
 def _f60(name: str, batch: int, reader: int | None = 6) -> str:
+    """60.1-60.6; with a card reader, 60.5 IC condition 0 and 60.6 = 0: partial approval not supported (the
+    real purchase sample ends ``...0600``, DOMAIN_FACTS A)."""
     row = TRANSACTIONS[name]
+    card = reader is not None
     return Field60(
-        row.type_code, batch, row.network_code, reader, 0 if reader is not None else None
+        row.type_code, batch, row.network_code, reader, 0 if card else None, 0 if card else None
     ).to_field()
 
 

@@ -20,7 +20,7 @@ from emv import tlv
 from host import requests as rq
 from host.errors import Iso8583Error
 from host.protocol import Message, encode_body
-from terminal.journal import Journal, JournalError, Reversal
+from terminal.journal import Journal, JournalError, Reversal, TxnRecord
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +109,37 @@ class Authoriser:
         pan = self.journal.reveal_pan(t.id) if t.pan_masked else None
         record = self.journal.original_request(t.id)
         tid = self.terminal_id()
-        if record is None:  # a journal from before requests were recorded: rebuild from the row itself
-            card = rq.CardData(pan=pan, entry_mode=ENTRY_MODE_F22.get(t.entry_mode, "012"))
-            build = rq.pre_auth if t.kind == "preauth" else rq.purchase
-            original, icc = build(tid, t.trace, t.batch, t.amount_minor, card), b""
+        if record is None:  # a journal from before requests were recorded: rebuild from the rows
+            original, icc = self.request_from_rows(t, pan, tid), b""
         else:
             original, icc = rebuild_request(record, pan, tid)
         message = rq.reversal(original, reversal.reason)
         return message.with_fields({55: icc}) if icc else message
+
+    def request_from_rows(self, t: TxnRecord, pan: str | None, tid: rq.TerminalId) -> Message:
+        """The request of a transaction journalled without it, rebuilt as its kind from its row and, for a
+        void or a completion, its original's row (RRN 37, authorisation code 38, batch and trace for 61)."""
+        card = rq.CardData(pan=pan, entry_mode=ENTRY_MODE_F22.get(t.entry_mode, "012"))
+        o = self.journal.get(t.original_id) if t.original_id is not None else None
+        if o is not None and t.kind == "void":
+            return rq.void(
+                tid, t.trace, t.batch, t.amount_minor, o.rrn or "", o.auth_code or "", o.trace, card
+            )
+        if o is not None and t.kind == "completion":
+            return rq.completion(
+                tid, t.trace, t.batch, t.amount_minor, o.auth_code or "", o.batch, o.trace, card
+            )
+        if o is not None and t.kind == "preauth_void":
+            return rq.pre_auth_void(
+                tid, t.trace, t.batch, t.amount_minor, o.auth_code or "", o.batch, o.trace, card
+            )
+        if o is not None and t.kind == "completion_void":
+            return rq.completion_void(
+                tid, t.trace, t.batch, t.amount_minor, o.rrn or "", o.auth_code or "", o.trace, card
+            )
+        if t.kind == "preauth":
+            return rq.pre_auth(tid, t.trace, t.batch, t.amount_minor, card)
+        return rq.purchase(tid, t.trace, t.batch, t.amount_minor, card)  # a sale, or a scanned code (032)
 
     def send_pending_reversals(self) -> bool:
         """Send every pending reversal, each up to 3 tries this session (then kept for the next one).

@@ -9,6 +9,7 @@ application choice, the PIN) read keys from the same keypad, so a script can ans
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -19,6 +20,7 @@ from typing import Any
 from config.errors import PosError
 from emv import tlv
 from emv.crypto import des
+from emv.crypto.errors import PanError, PinError
 from emv.crypto.pinblock import encode_iso0_from_digits
 from emv.kernel.context import (
     CardholderCancelledError,
@@ -115,11 +117,13 @@ class TerminalCardholder:
             return False
         try:
             self.t.capture_online_pin(digits)
+        except (PanError, PinError) as exc:  # the card's PAN cannot make a PIN block: the card's data
+            raise TerminationError(f"no PIN block: {exc}", Termination.CARD_DATA) from None
         except (
             PosError
         ) as exc:  # the terminal's PIN key failed: not the card's fault, raised after the kernel
             self.t.pin_fault = exc
-            raise TerminationError("the online PIN could not be enciphered", Termination.CANCELLED) from None
+            raise TerminationError("the online PIN could not be enciphered", Termination.TERMINAL) from None
         return True
 
 
@@ -563,9 +567,7 @@ class FlowsMixin:
             msg = rq.qr_purchase(tid, trace, batch, w.amount, w.code)
         if w.entry == "fallback":
             f60 = Field60.from_field(str(msg.get(60)))
-            msg = msg.with_fields(
-                {60: Field60(f60.type_code, f60.batch, f60.network_code, f60.reader_capability, 2).to_field()}
-            )
+            msg = msg.with_fields({60: dataclasses.replace(f60, ic_condition=2).to_field()})
         return msg
 
     def on_enter_txn_online(self: Any) -> None:
@@ -594,6 +596,7 @@ class FlowsMixin:
             )  # fmt: skip
         except Iso8583Error as exc:  # the request would not encode: nothing was journalled or sent
             log.warning("request not encoded: %s", exc)
+            self.message = ("终端故障 交易未发送", "TERMINAL ERROR: NOT SENT")
             self.finish_online("", None, "terminal")
             return
         except PosError as exc:  # the journal refused: a reversal is still pending
@@ -603,13 +606,13 @@ class FlowsMixin:
             return
         w.txn_id = result.txn_id
         if result.reply is None:
-            if result.error == "mac":
-                self.sign_on()
             self.finish_card()  # the second GENERATE AC first: the reversal carries the card's final data
             if self.journal.pending_reversal_of(result.txn_id):
                 record = self.final_request_record(result.txn_id)
                 if record is not None:
                     self.journal.update_request(result.txn_id, record)
+            if result.error == "mac":
+                self.sign_on()  # new keys; a successful sign-on sends the pending reversal itself
             self.auth.send_pending_reversals()
             self.finish_online("", None, result.error or "network")
             return
@@ -659,6 +662,10 @@ class FlowsMixin:
             w.final = final
             if final.reversal_needed or (approved and final.outcome is not Outcome.APPROVED_ONLINE):
                 approved, reversal = False, "06"  # the card declined (or was gone) after the host approved
+        if (
+            code == "10"
+        ):  # a partial approval, though 60.6 says the terminal takes none: hold nothing, reverse it
+            approved, reversal = False, "06"
         w.emv = self.emv_facts()
         state = "approved" if approved else "declined"
         rrn, auth_code = reply.get(37), reply.get(38)

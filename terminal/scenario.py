@@ -19,7 +19,8 @@ A scenario is a TOML file: a name, optional ``[settings]`` overrides (table -> k
 ``scan = "134567890123456789"``   a code read by the scanner
 ``wait = 61``                     the clock moves on (timeouts, QR polling)
 ``host_fault = {action=..,..}``   a simulator fault rule (``no_answer``, ``delay``, ``close``, ``garble``,
-                                  ``bad_mac``, ``respond`` with ``code``; match by ``amount``, ``mti``..)
+                                  ``bad_mac``, ``respond`` with ``response_code``; match by ``amount``,
+                                  ``mti``..)
 ``clear_faults = true``           remove the fault rules
 ``wallet_pay = true``             the customer's wallet pays the QR order on screen
 ``paper = "out"``                 the printer runs out of paper (``ok`` to reload)
@@ -53,6 +54,7 @@ from typing import Any
 
 from config.errors import ConfigError
 from config.load import load_toml
+from host.faults import FaultError
 from terminal.app import build_terminal
 from terminal.settings import load_settings
 from ui.base import KEYS
@@ -236,8 +238,11 @@ class ScenarioRunner:
             t.post(_tick())
         elif action == "host_fault":
             spec = dict(value)
-            kind = spec.pop("action")
-            dev.host.host.call(lambda sim: sim.add_fault(kind, **spec))
+            kind = spec.pop("action", "")
+            try:
+                dev.host.host.call(lambda sim: sim.add_fault(kind, **spec))
+            except FaultError as exc:
+                raise ConfigError(f"scenario step {self.index}: host_fault: {exc}") from None
         elif action == "clear_faults":
             dev.host.host.call(lambda sim: sim.clear_faults())
         elif action == "wallet_pay":

@@ -35,7 +35,7 @@ __all__ = ["cvr_facts", "decide_first", "decide_second", "is_approval", "is_unab
 
 log = logging.getLogger(__name__)
 
-_APPROVALS = frozenset((b"00", b"10", b"11"))
+_APPROVALS = frozenset((b"00", b"11"))  # as the terminal: 10 (partial approval) is not taken
 _UNABLE_ONLINE = frozenset((b"Y3", b"Z3"))
 
 

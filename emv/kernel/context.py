@@ -87,6 +87,7 @@ class Termination(enum.Enum):
     APP_BLOCKED = "the card's application is blocked"
     NO_APPLICATION = "no mutually supported application"
     CANCELLED = "cancelled at the terminal"
+    TERMINAL = "the terminal failed (its PIN key, a device)"
     AMOUNT = "the amount is out of range"
 
 

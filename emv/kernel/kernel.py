@@ -77,6 +77,7 @@ class ContactKernel:
         self._recent_amount = recent_amount
         self._rng = rng
         self.ctx: Context | None = None
+        self._online = False  # start() ended GO_ONLINE and complete() has not run yet
         self._icc: oda.PublicKey | None = None
 
     # -- the two entry points --------------------------------------------------------------------------
@@ -88,7 +89,7 @@ class ContactKernel:
             ctx.recent_amount = self._recent_amount
         if self._rng is not None:
             ctx.rng = self._rng
-        self.ctx, self._icc = ctx, None
+        self.ctx, self._icc, self._online = ctx, None, False
         ctx.pin_key = lambda: self._pin_key(ctx)
         try:
             self._select_and_read(ctx)
@@ -117,12 +118,18 @@ class ContactKernel:
             return self._result(ctx, Outcome.APPROVED_OFFLINE, "card approved offline (TC)")
         if crypt.kind == action.AAC:
             return self._result(ctx, Outcome.DECLINED_OFFLINE, "card declined offline (AAC)")
+        self._online = True
         return self._result(ctx, Outcome.GO_ONLINE, "card requests online authorisation (ARQC)")
 
     def complete(self, reply: online.HostReply | None) -> KernelResult:
-        """Finish after GO_ONLINE with the host's reply, or ``None`` when it could not be obtained."""
-        ctx = self.ctx
-        if ctx is None:
+        """Finish after GO_ONLINE with the host's reply, or ``None`` when it could not be obtained.
+
+        Raises:
+            TerminationError: :meth:`start` did not end GO_ONLINE, or this transaction was completed already
+                (no second GENERATE AC to a card that was not asked the first for an ARQC).
+        """
+        ctx, waiting, self._online = self.ctx, self._online, False
+        if ctx is None or not waiting:
             raise TerminationError("complete() without a transaction waiting to go online")
         scripts = b""
         try:

@@ -24,6 +24,7 @@ def test_every_flow_has_a_scenario() -> None:
         "swipe_fallback", "settle_balanced", "settle_unbalanced", "reprint_signoff", "activation",
         "host_timeout", "reversal_kept", "bad_mac", "decline", "card_removed", "paper_out",
         "power_cut_online", "power_cut_receipt", "low_battery", "login_lockout", "timeout_amount",
+        "pin_cancel", "partial_approval",
     )  # fmt: skip
     assert set(flows) <= names
 

@@ -121,3 +121,18 @@ def test_a_request_that_does_not_encode_leaves_nothing_in_the_journal(tmp_path: 
         auth.authorise("sale", bad, 1000, PAN, "chip", operator="01")
     assert journal.pending_reversal() is None and journal.get(1) is None
     journal.close()
+
+
+def test_a_void_journalled_without_its_request_is_reversed_as_a_void(tmp_path: Path) -> None:
+    """The void's 0400 names its original from the original's row: RRN 37, code 38, batch/trace in 61."""
+    journal = Journal(tmp_path / "j.db", bytes(range(32)))
+    auth = Authoriser(None, journal, lambda: TID)  # type: ignore[arg-type]
+    sale = journal.begin_online("sale", 1000, 156, PAN, "chip", trace=7)
+    journal.record_outcome(sale, "approved", response_code="00", rrn="123456789012", auth_code="654321")
+    journal.begin_online("void", 1000, 156, PAN, "manual", trace=8, original_id=sale)
+    pending = journal.pending_reversal()
+    assert pending is not None and pending.txn.kind == "void"
+    message = auth.reversal_message(pending)
+    assert message.mti == "0400" and message[3] == "200000" and message[38] == "654321"
+    assert message[22] == "012" and message[11] == "000008" and "000007" in str(message[61])
+    journal.close()

@@ -66,7 +66,54 @@ def test_a_pin_key_failure_inside_the_kernel_is_a_terminal_fault(tmp_path: Path)
     runner.steps += [{"keys": "OK 2500 OK"}, {"insert": "visa-cda"}, {"keys": "1234 OK"}]
     assert runner.run()["passed"]
     assert "txn_pin" in runner.display.ids()
-    assert t.state == "fault" and runner.display.current.id == "fault_internal"
+    assert t.state == "fault" and runner.current_id() == "fault_internal"
     assert t.journal.pending_reversal() is None and t.pin_fault is None
+    runner.built.devices.host.close()
+    t.journal.close()
+
+
+def test_a_card_whose_pan_makes_no_pin_block_is_a_card_error_not_a_fault(tmp_path: Path) -> None:
+    """The PAN comes from the card (5A): one too short for a PIN block ends the kernel as card data, and
+    the terminal asks for another card; it does not fault."""
+    runner = _runner(tmp_path)
+    t = runner.terminal
+    t.kernel_pan = lambda: "6212345"  # as a card whose 5A holds 7 digits would give
+    runner.steps += [{"keys": "OK 2500 OK"}, {"insert": "visa-cda"}, {"keys": "1234 OK"}]
+    runner.run()
+    assert "txn_pin" in runner.display.ids() and "fault_internal" not in runner.display.ids()
+    assert t.state != "fault" and t.work.first is not None and t.work.first.termination is not None
+    assert t.work.first.termination.name == "CARD_DATA" and t.journal.pending_reversal() is None
+    runner.built.devices.host.close()
+    t.journal.close()
+
+
+def test_a_bad_mac_reversal_carries_the_second_generate_ac_data(tmp_path: Path) -> None:
+    """A0: the card gets its second GENERATE AC before the 0400 leaves (even though the sign-on that
+    follows a bad MAC sends pending reversals), so the 0400's ATC and TVR are the card's final ones."""
+    from emv import tlv
+
+    runner = _runner(tmp_path)
+    t = runner.terminal
+    seen: list[tuple[bool, bytes, bytes]] = []
+    link = t.auth.link
+    transact = link.transact
+
+    def spy(request: Any, timeout_s: float | None = None) -> Any:
+        if request.mti == "0400":
+            final = t.work.final
+            f55 = tlv.parse(request[55])
+            seen.append((final is not None, f55.get(0x9F36, b""), final.field55[0x9F36] if final else b""))
+        return transact(request, timeout_s)
+
+    link.transact = spy
+    runner.steps += [
+        {"host_fault": {"action": "bad_mac", "mti": "0200", "amount": 5555}},
+        {"keys": "OK 5555 OK"},
+        {"insert": "pboc-sda"},
+        {"keys": "123456 OK"},
+    ]
+    assert runner.run()["passed"]
+    assert len(seen) == 1 and seen[0][0] and seen[0][1] == seen[0][2]
+    assert t.journal.pending_reversal() is None
     runner.built.devices.host.close()
     t.journal.close()

@@ -291,3 +291,19 @@ def test_cancel_at_the_offline_pin_stops_the_kernel() -> None:
 def test_which_response_codes_approve(code: bytes, approved: bool) -> None:
     """00 and 11 approve in full; 10 (partial approval) is not supported, so the card gets an AAC."""
     assert HostReply(code).approved is approved
+
+
+def test_complete_only_after_go_online() -> None:
+    """No second GENERATE AC to a card whose first did not ask to go online, nor a second completion."""
+    from emv.kernel.context import TerminationError
+
+    kernel = ContactKernel(
+        default_params(), default_capks(), MiniCard(), Ui(), unpredictable=lambda: bytes(4)
+    )
+    with pytest.raises(TerminationError):
+        kernel.complete(HostReply(b"00"))
+    first = kernel.start(Transaction(amount_minor=100, when=WHEN, sequence_counter=1))
+    assert first.outcome is Outcome.GO_ONLINE
+    assert kernel.complete(HostReply(b"00")).outcome is Outcome.APPROVED_ONLINE
+    with pytest.raises(TerminationError):
+        kernel.complete(HostReply(b"00"))
