@@ -37,7 +37,7 @@ def test_an_error_in_a_callback_reaches_the_fault_screen(tmp_path: Path) -> None
     t.begin = broken  # the next OK in idle calls it
     t.dev.keypad.queue.append("OK")
     t.run_until_idle()
-    assert t.state == "fault" and runner.display.current.id == "fault_internal"
+    assert t.state == "fault" and runner.current_id() == "fault_internal"
     t.dev.keypad.queue.append("OK")  # restart
     t.run_until_idle()
     assert t.state == "login_operator"
@@ -50,7 +50,7 @@ def test_an_invalid_trigger_is_ignored(tmp_path: Path) -> None:
     t = runner.terminal
     from terminal.model import Event
 
-    t._dispatch = lambda event: t.trigger("settled")  # type: ignore[method-assign]  # not from idle
+    t._dispatch = lambda event: t.trigger("settled")  # not from idle
     t.dispatch(Event("key", "OK"))
     assert t.state == "idle"
     runner.built.devices.host.close()

@@ -11,7 +11,7 @@ import pytest
 from emv import tlv
 from emv.apdu import Command
 from emv.kernel.capk import default_capks
-from emv.kernel.context import Outcome, Transaction
+from emv.kernel.context import KernelResult, Outcome, Transaction
 from emv.kernel.kernel import ContactKernel
 from emv.kernel.online import HostReply
 from emv.kernel.params import default_params
@@ -145,7 +145,9 @@ class MiniCard:
         return b"\x6d\x00"
 
 
-def _run(card: MiniCard, amount: int = 1000, ui: Ui | None = None, reply: HostReply | str | None = "none"):
+def _run(
+    card: MiniCard, amount: int = 1000, ui: Ui | None = None, reply: HostReply | str | None = "none"
+) -> tuple[KernelResult, KernelResult | None]:
     kernel = ContactKernel(
         default_params(), default_capks(), card, ui or Ui(), unpredictable=lambda: b"\x11\x22\x33\x44"
     )
