@@ -117,3 +117,31 @@ def test_a_version_1_journal_migrates_and_keeps_its_rows(tmp_path: Path) -> None
     assert j.db.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
     assert j.get(1).state == "approved"  # type: ignore[union-attr]
     assert j.original_request(1) is None and j.recent_amount(PAN) == 0
+    j.close()
+
+
+def test_rows_of_a_version_1_journal_join_the_floor_limit_log(tmp_path: Path) -> None:
+    """A v1 row has its PAN encrypted but no hash: the upgrade adds the hash, so the card's approved
+    amount counts toward the floor limit (Book 3 10.6.1); a PAN under another key is left alone."""
+    import sqlite3
+
+    from terminal.journal import _MIGRATIONS
+
+    keyed = [Journal(tmp_path / f"k{n}.db", key) for n, key in enumerate((KEY, bytes(32)))]
+    ours, theirs = (k._encrypt_pan(PAN) for k in keyed)
+    for k in keyed:
+        k.close()
+    db = sqlite3.connect(tmp_path / "journal.db", isolation_level=None)
+    db.executescript("BEGIN;" + _MIGRATIONS[0] + "PRAGMA user_version=1; COMMIT;")
+    for trace, blob, amount in ((2, ours, 1500), (3, theirs, 700)):
+        db.execute(
+            "INSERT INTO txns (kind, state, batch, trace, amount_minor, currency_n, pan_masked, pan_enc, "
+            "entry_mode, created_at, updated_at) "
+            "VALUES ('sale', 'approved', 1, ?, ?, 156, '622424******0113', ?, 'chip', 'x', 'x')",
+            (trace, amount, blob),
+        )
+    db.close()
+    j = _open(tmp_path)
+    assert j.recent_amount(PAN) == 1500
+    assert j.db.execute("SELECT COUNT(*) FROM txns WHERE pan_hash IS NULL").fetchone()[0] == 1
+    j.close()
