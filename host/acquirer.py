@@ -12,7 +12,8 @@ routes by MTI, processing code (field 3) and type code (60.1):
 0820 sign-off / echo   60.3 ``002`` forgets the session keys; ``301`` answers 00
 0820 60.3 ``901``      posemu admin (loopback peers only): a wallet pays the order named in field 37
 0200 / 0100 / 0220     balance, purchase (entry mode 03: a scanned code), void, completion, completion void,
-                       pre-auth, pre-auth void, refund, QR order create (``900000``) and query (``910000``)
+                       pre-auth, pre-auth void, refund, QR order create (``900000``), query
+                       (``910000``) and close (``920000``)
 0400 / 0420            reversal
 0500                   settlement: field 48 compared with the host's batch totals, result 1 or 2
 0320                   batch upload (60.3 ``201``) and its end (``202``/``206``/``207``, field 48 count)
@@ -206,7 +207,7 @@ class Acquirer:
         )
         if (
             mti in ("0100", "0200", "0220")
-            and handler not in (Ledger.qr_order_query,)
+            and handler not in (Ledger.qr_order_query, Ledger.qr_order_close)
             and self.ledger.is_duplicate(r)
         ):
             return Outcome(self._reply(msg, "94"))
@@ -229,6 +230,7 @@ class Acquirer:
             ("0200", "20", "21"): Ledger.completion_void,
             ("0200", "90", None): Ledger.qr_order_create,
             ("0200", "91", None): Ledger.qr_order_query,
+            ("0200", "92", None): Ledger.qr_order_close,
             ("0100", "03", "10"): Ledger.pre_auth,
             ("0100", "20", "11"): Ledger.pre_auth_void,
             ("0220", "20", "25"): Ledger.refund,

@@ -40,6 +40,7 @@ from host.records import (
     Account,
     Card,
     CardStatus,
+    OrderStatus,
     TerminalRecord,
     Txn,
     TxnKind,
@@ -467,6 +468,19 @@ class Ledger:
             r.terminal.tid, r.terminal.mid, r.batch, r.trace, r.amount_fen, ref
         )
         return Decision("00", {37: ref, 62: payload.encode("utf-8")})
+
+    def qr_order_close(self, r: Request) -> Decision:
+        """Close a pending order (a wallet that tries to pay it later gets 12); a paid one answers as a
+        query does, so the terminal records the payment it would otherwise miss."""
+        ref = r.msg.get(37)
+        order = self.store.orders.get(ref) if isinstance(ref, str) else None
+        if order is None or order.tid != r.terminal.tid:
+            return Decision("25")
+        if order.status == OrderStatus.PENDING:
+            order.status = OrderStatus.CLOSED
+            self.store.save_order(order)
+            return Decision("12", {37: order.ref})
+        return self.qr_order_query(r)
 
     def qr_order_query(self, r: Request) -> Decision:
         ref = r.msg.get(37)

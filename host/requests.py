@@ -3,8 +3,8 @@ MTI, processing code 3, condition code 25 and type code 60.1 per transaction; si
 batch upload and reversal layouts), and the terminal's side of the sign-on key download.
 
 Builders return an unMAC'd :class:`host.protocol.Message`; the host link MACs it with the session MAK.
-The QR messages (scanned code in field 59; order create ``900000`` and query ``910000``) are this
-project's carriage, see :mod:`host.wallet` [U].
+The QR messages (scanned code in field 59; order create ``900000``, query ``910000``, close ``920000``)
+are this project's carriage, see :mod:`host.wallet` [U].
 
 >>> t = TerminalId("10000019", "850100082410002")
 >>> m = purchase(t, 7, 1, 2500, CardData(pan="6224242900000113"))
@@ -43,6 +43,7 @@ __all__ = [
     "pre_auth",
     "pre_auth_void",
     "purchase",
+    "qr_order_close",
     "qr_order_create",
     "qr_order_query",
     "qr_purchase",
@@ -334,6 +335,20 @@ def qr_order_query(t: TerminalId, trace: int, batch: int, ref: str) -> Message:
     """0200 ``910000``: has order ``ref`` been paid? 00 paid, 09 not yet, 12 closed, 25 unknown [U]."""
     fields: dict[int, FieldValue | None] = {
         3: "910000",
+        11: f"{trace:06d}",
+        25: "00",
+        37: ref,
+        60: Field60("22", batch, "000").to_field(),
+    }
+    return _message(t, "0200", fields)
+
+
+def qr_order_close(t: TerminalId, trace: int, batch: int, ref: str) -> Message:
+    """0200 ``920000``: close order ``ref`` (the cashier cancelled, or the terminal stopped waiting), so no
+    wallet can pay it afterwards. 00 it was paid already (as a query's answer), 12 closed unpaid, 25
+    unknown [U]."""
+    fields: dict[int, FieldValue | None] = {
+        3: "920000",
         11: f"{trace:06d}",
         25: "00",
         37: ref,

@@ -10,11 +10,12 @@ merchant-presented dynamic QR orders.
   EMVCo merchant-presented payload (:func:`emv.qr.build_mpm`, dynamic, with the amount and the order
   reference in ``62.05``). A wallet pays it through :meth:`Wallets.pay_order` (a Python call, or the
   admin message of :mod:`host.acquirer`); the terminal's result query then finds it paid. A paid order
-  is a purchase in the terminal's current batch.
+  is a purchase in the terminal's current batch. The terminal closes an order it stops waiting for; a
+  closed order cannot be paid.
 
 The ISO 8583 carriage of both is this project's choice, as no public CUP QR message profile was found [U]:
 the scanned code travels in field 59; an order is created by a 0200 with processing code ``900000`` and
-queried by one with ``910000`` and the order reference in field 37.
+queried by one with ``910000`` (closed by one with ``920000``) and the order reference in field 37.
 """
 
 from __future__ import annotations

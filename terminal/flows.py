@@ -755,16 +755,22 @@ class FlowsMixin:
         self.show("txn_qr", facts={"amount": yuan(w.amount), "qr": text, "ref": w.qr_ref})
 
     def poll_qr(self: Any, final: bool = False) -> bool:
-        """Ask the host whether the shown order was paid (every ``qr_poll_s``, until ``qr_timeout_s``; once
-        more when the cashier cancels, so a payment made at the last moment is not lost). True if paid."""
+        """Ask the host whether the shown order was paid (every ``qr_poll_s``). When the cashier cancels
+        (``final``) or ``qr_timeout_s`` has passed, close the order instead: the host answers as a query
+        if it was paid at the last moment (the sale stands), and no wallet can pay it afterwards. True if
+        paid."""
         w = self.work
         tid = self.terminal_id()
+        closing = final or self.dev.clock.monotonic() >= w.qr_deadline
+        build = rq.qr_order_close if closing else rq.qr_order_query
         try:
             reply = self.dev.host.transact(
-                rq.qr_order_query(tid, self.journal.next_trace(), self.journal.batch, w.qr_ref)
+                build(tid, self.journal.next_trace(), self.journal.batch, w.qr_ref)
             )
         except PosError as exc:
-            log.info("QR query failed: %s", type(exc).__name__)
+            log.info("QR %s failed: %s", "close" if closing else "query", type(exc).__name__)
+            if closing:  # the order stays open at the host: a later payment is the merchant's to settle
+                log.warning("QR order %s could not be closed at the host", w.qr_ref)
             reply = None
         if reply is not None and reply.get(39) == "00":
             w.txn_id = self.journal.record_offline(
@@ -775,7 +781,7 @@ class FlowsMixin:
             return True
         if final:
             return False
-        if self.dev.clock.monotonic() >= w.qr_deadline:
+        if closing:
             self.finish_online("", None, "timeout")
             return False
         self.start_timer(self.settings.qr_poll_s)

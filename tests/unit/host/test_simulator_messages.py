@@ -23,6 +23,7 @@ from host.requests import (
     echo_test,
     pre_auth,
     pre_auth_void,
+    qr_order_close,
     qr_order_create,
     qr_order_query,
     qr_purchase,
@@ -310,6 +311,21 @@ def test_merchant_presented_order_paid_by_a_wallet(host: SimulatorThread, term: 
     paid = term.send(qr_order_query(term.ident, term.trace(), term.batch, ref))
     assert paid[39] == "00" and paid[4] == "000000002372" and len(str(paid[38])) == 6
     assert term.send(qr_order_query(term.ident, term.trace(), term.batch, "Q99999999999"))[39] == "25"
+
+
+def test_a_closed_order_cannot_be_paid_and_closing_a_paid_one_reports_the_payment(
+    host: SimulatorThread, term: Term
+) -> None:
+    open_ = str(term.send(qr_order_create(term.ident, term.trace(), term.batch, 800))[37])
+    assert term.send(qr_order_close(term.ident, term.trace(), term.batch, open_))[39] == "12"
+    assert host.call(lambda sim: sim.pay_order(open_, "demo-alipay")) == "12"
+    assert term.send(qr_order_query(term.ident, term.trace(), term.batch, open_))[39] == "12"
+    assert term.send(qr_order_close(term.ident, term.trace(), term.batch, open_))[39] == "12"
+    paid = str(term.send(qr_order_create(term.ident, term.trace(), term.batch, 900))[37])
+    assert host.call(lambda sim: sim.pay_order(paid, "demo-alipay")) == "00"
+    closed = term.send(qr_order_close(term.ident, term.trace(), term.batch, paid))
+    assert closed[39] == "00" and closed[4] == "000000000900" and len(str(closed[38])) == 6
+    assert term.send(qr_order_close(term.ident, term.trace(), term.batch, "Q99999999999"))[39] == "25"
 
 
 def test_admin_message_pays_an_order(host: SimulatorThread, term: Term) -> None:

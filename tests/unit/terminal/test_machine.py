@@ -117,3 +117,23 @@ def test_a_bad_mac_reversal_carries_the_second_generate_ac_data(tmp_path: Path) 
     assert t.journal.pending_reversal() is None
     runner.built.devices.host.close()
     t.journal.close()
+
+
+def test_a_qr_order_the_terminal_stops_waiting_for_is_closed_at_the_host(tmp_path: Path) -> None:
+    """Cancelled by the cashier, or timed out: the order is closed, so the customer's wallet cannot pay a
+    sale the terminal has abandoned."""
+    runner = _runner(tmp_path)
+    t = runner.terminal
+    sim = runner.built.devices.host.host  # type: ignore[attr-defined]  # the virtual link's simulator
+    refs: list[str] = []
+    for ending in ({"keys": "CANCEL"}, {"wait": 121}):
+        runner.steps += [{"keys": "MENU 7 1200 OK"}]
+        assert runner.run()["passed"] and t.state == "txn_qr"
+        refs.append(t.work.qr_ref)
+        runner.steps += [ending, {"wait": 1}]
+        assert runner.run()["passed"] and t.state == "idle"
+    for ref in refs:
+        assert sim.call(lambda s, ref=ref: s.pay_order(ref, "demo-alipay")) == "12"
+    assert t.journal.db.execute("SELECT COUNT(*) FROM txns WHERE kind='qr_sale'").fetchone()[0] == 0
+    runner.built.devices.host.close()
+    t.journal.close()
