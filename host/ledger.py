@@ -487,6 +487,7 @@ class Ledger:
         order = self.store.orders.get(ref) if isinstance(ref, str) else None
         if order is None or order.tid != r.terminal.tid:
             return Decision("25")
+        self.wallets.expire(order)
         if order.status == "pending":
             return Decision("09", {37: order.ref})
         txn = self.wallets.paid_txn(order)

@@ -10,8 +10,8 @@ merchant-presented dynamic QR orders.
   EMVCo merchant-presented payload (:func:`emv.qr.build_mpm`, dynamic, with the amount and the order
   reference in ``62.05``). A wallet pays it through :meth:`Wallets.pay_order` (a Python call, or the
   admin message of :mod:`host.acquirer`); the terminal's result query then finds it paid. A paid order
-  is a purchase in the terminal's current batch. The terminal closes an order it stops waiting for; a
-  closed order cannot be paid.
+  is a purchase in the terminal's current batch. The terminal closes an order it stops waiting for, and
+  an unpaid order closes itself after ``ORDER_TTL_S``; a closed order cannot be paid.
 
 The ISO 8583 carriage of both is this project's choice, as no public CUP QR message profile was found [U]:
 the scanned code travels in field 59; an order is created by a 0200 with processing code ``900000`` and
@@ -38,12 +38,19 @@ UNIONPAY_QR_GUI = "A000000333"  # UnionPay's globally unique identifier in merch
 _PREFIXES = {Wallet.WECHAT_PAY: ("13", 18), Wallet.ALIPAY: ("28", 18), Wallet.UNIONPAY: ("62", 19)}
 
 
+ORDER_TTL_S = 600.0  # an unpaid order closes itself after this long (5x the terminal's 120 s wait), so
+# an order whose terminal could not close it (link down) does not stay payable for ever
+
+
 class Wallets:
     """Payment codes and orders on top of the store; every method runs on the simulator's loop."""
 
-    def __init__(self, store: Store, now: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, store: Store, now: Callable[[], dt.datetime], order_ttl_s: float = ORDER_TTL_S
+    ) -> None:
         self.store = store
         self.now = now
+        self.order_ttl_s = order_ttl_s
 
     # ----------------------------------------------------------------------------------------------------
     # Customer-presented codes
@@ -108,6 +115,16 @@ class Wallets:
             additional=AdditionalData(reference_label=rrn, terminal_label=tid),
         )
 
+    def expire(self, order: QrOrder) -> None:
+        """Close a pending order older than ``order_ttl_s``."""
+        if order.status != OrderStatus.PENDING:
+            return
+        age = (self.now() - dt.datetime.fromisoformat(order.created)).total_seconds()
+        if age > self.order_ttl_s:
+            order.status = OrderStatus.CLOSED
+            self.store.save_order(order)
+            log.info("order %s expired unpaid", order.ref)
+
     def pay_order(self, ref: str, account_id: str | None = None) -> str:
         """A wallet pays order ``ref`` from ``account_id`` (default: the first wallet account with funds).
 
@@ -117,6 +134,7 @@ class Wallets:
         order = self.store.orders.get(ref)
         if order is None:
             return "25"
+        self.expire(order)
         if order.status == OrderStatus.PAID:
             return "00"
         if order.status != OrderStatus.PENDING:

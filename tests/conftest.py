@@ -6,6 +6,7 @@
 - ``--reader-url``, ``--printer-url``, ``--nfc-url``: physical devices for tests marked
   ``@pytest.mark.hw("reader" | "printer" | "nfc")``; such a test is skipped without its option.
 - python-escpos may cache its capabilities in a session folder (RECIPES.md), unless the Makefile set one.
+- hypothesis runs without a per-example deadline (profile ``posemu``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# no per-example deadline: a slow or busy CI machine must not fail a property test on time (performance is
+# measured by `make bench`, never asserted in tests); tests that set their own settings keep them
+settings.register_profile("posemu", deadline=None)
+settings.load_profile("posemu")
 
 HW_OPTIONS = {"reader": "--reader-url", "printer": "--printer-url", "nfc": "--nfc-url"}
 

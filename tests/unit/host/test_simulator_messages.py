@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -326,6 +328,21 @@ def test_a_closed_order_cannot_be_paid_and_closing_a_paid_one_reports_the_paymen
     closed = term.send(qr_order_close(term.ident, term.trace(), term.batch, paid))
     assert closed[39] == "00" and closed[4] == "000000000900" and len(str(closed[38])) == 6
     assert term.send(qr_order_close(term.ident, term.trace(), term.batch, "Q99999999999"))[39] == "25"
+
+
+def test_an_unpaid_order_expires_by_itself(host: SimulatorThread, term: Term) -> None:
+    """An order its terminal could not close stops being payable after the wallet's order TTL."""
+    ref = str(term.send(qr_order_create(term.ident, term.trace(), term.batch, 700))[37])
+    assert term.send(qr_order_query(term.ident, term.trace(), term.batch, ref))[39] == "09"
+
+    def age(sim: Any) -> None:
+        order = sim.store.orders[ref]
+        created = dt.datetime.fromisoformat(order.created)
+        order.created = (created - dt.timedelta(seconds=sim.acquirer.wallets.order_ttl_s + 1)).isoformat()
+
+    host.call(age)
+    assert term.send(qr_order_query(term.ident, term.trace(), term.batch, ref))[39] == "12"
+    assert host.call(lambda sim: sim.pay_order(ref, "demo-alipay")) == "12"
 
 
 def test_admin_message_pays_an_order(host: SimulatorThread, term: Term) -> None:
