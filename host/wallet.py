@@ -119,7 +119,10 @@ class Wallets:
         """Close a pending order older than ``order_ttl_s``."""
         if order.status != OrderStatus.PENDING:
             return
-        age = (self.now() - dt.datetime.fromisoformat(order.created)).total_seconds()
+        try:
+            age = (self.now() - dt.datetime.fromisoformat(order.created)).total_seconds()
+        except (TypeError, ValueError):  # no or an unreadable creation time: the order cannot age
+            return
         if age > self.order_ttl_s:
             order.status = OrderStatus.CLOSED
             self.store.save_order(order)

@@ -763,16 +763,19 @@ class FlowsMixin:
         tid = self.terminal_id()
         closing = final or self.dev.clock.monotonic() >= w.qr_deadline
         build = rq.qr_order_close if closing else rq.qr_order_query
-        try:
-            reply = self.dev.host.transact(
-                build(tid, self.journal.next_trace(), self.journal.batch, w.qr_ref)
-            )
-        except PosError as exc:
-            log.info("QR %s failed: %s", "close" if closing else "query", type(exc).__name__)
-            if closing:  # the order stays open at the host: a later payment is the merchant's to settle
-                log.warning("QR order %s could not be closed at the host", w.qr_ref)
-            reply = None
-        if reply is not None and reply.get(39) == "00":
+        reply = None
+        for _attempt in range(2 if closing else 1):  # a close is safe to repeat: once more if it failed
+            try:
+                reply = self.dev.host.transact(
+                    build(tid, self.journal.next_trace(), self.journal.batch, w.qr_ref)
+                )
+                break
+            except PosError as exc:
+                log.info("QR %s failed: %s", "close" if closing else "query", type(exc).__name__)
+        if closing and reply is None:  # the host expires it (wallet ORDER_TTL_S); until then it is payable
+            log.warning("QR order %s: its close was not confirmed by the host", w.qr_ref)
+        code = reply.get(39) if reply is not None else None
+        if reply is not None and code == "00":
             w.txn_id = self.journal.record_offline(
                 "qr_sale", "approved", w.amount, 156, "", "qr", trace=int(str(reply.get(11) or 0)),
                 operator=self.operator, rrn=w.qr_ref, forward=False,
@@ -783,6 +786,9 @@ class FlowsMixin:
             return False
         if closing:
             self.finish_online("", None, "timeout")
+            return False
+        if code in ("12", "25"):  # the host closed the order (expired) or does not know it: stop waiting
+            self.finish_online(str(code), None, "")
             return False
         self.start_timer(self.settings.qr_poll_s)
         return False

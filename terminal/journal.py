@@ -196,7 +196,8 @@ class Journal:
     def _backfill_pan_hash(self) -> None:
         """Rows written before the PAN hash existed (schema 1) get it from their encrypted PAN, in one
         transaction, so the floor limit's transaction log sees them; a PAN that does not decrypt (another
-        key, a tampered row) stays without one. Nothing to do, and one indexed query, on later boots."""
+        key, a tampered row) gets an empty one that no PAN matches. Nothing to do, and one indexed query, on
+        later boots."""
         rows = self.db.execute(
             "SELECT id, pan_enc FROM txns WHERE pan_hash IS NULL AND pan_enc IS NOT NULL"
         ).fetchall()
@@ -206,8 +207,10 @@ class Journal:
             for txn_id, blob in rows:
                 try:
                     pan = self._aead.decrypt(blob[:12], blob[12:], b"pan").decode("ascii")
-                except Exception:  # InvalidTag: not this key's
+                except Exception:  # InvalidTag: not this key's; '' (no hash ever matches it) so it is not
+                    # looked at again on the next boot
                     log.warning("transaction %s: stored PAN does not decrypt; left without its hash", txn_id)
+                    db.execute("UPDATE txns SET pan_hash='' WHERE id=?", (txn_id,))
                     continue
                 db.execute("UPDATE txns SET pan_hash=? WHERE id=?", (self._pan_hash(pan), txn_id))
 

@@ -13,7 +13,10 @@ from typing import Any
 from config.errors import ConfigError
 from config.load import load_default, load_toml
 
-__all__ = ["Activation", "TerminalSettings", "load_settings"]
+__all__ = ["QR_TIMEOUT_MAX_S", "Activation", "TerminalSettings", "load_settings"]
+
+QR_TIMEOUT_MAX_S = 300.0  # a shown QR waits at most this long: well inside an acquirer's order lifetime
+# (the simulator's unpaid orders close themselves after 600 s, host.wallet.ORDER_TTL_S)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ def _settings_from(data: Mapping[str, Any]) -> TerminalSettings:
     if len(mid) != 15 or not mid.isdigit() or len(tid) != 8 or not tid.isdigit():
         raise ConfigError("activation: mid has 15 digits, tid 8")
     sup = ops.get("supervisor", {})
+    qr_timeout_s = float(t.get("qr_timeout_s", 120))
+    if not 10 <= qr_timeout_s <= QR_TIMEOUT_MAX_S:
+        raise ConfigError(f"terminal.qr_timeout_s: {qr_timeout_s:g} s is outside 10..{QR_TIMEOUT_MAX_S:g} s")
     return TerminalSettings(
         data_dir=Path(_get(t, "data_dir", str, "terminal")),
         language=str(t.get("language", "zh_CN")),
@@ -87,7 +93,7 @@ def _settings_from(data: Mapping[str, Any]) -> TerminalSettings:
         card_timeout_s=float(t.get("card_timeout_s", 60)),
         pin_timeout_s=float(t.get("pin_timeout_s", 60)),
         qr_poll_s=float(t.get("qr_poll_s", 3)),
-        qr_timeout_s=float(t.get("qr_timeout_s", 120)),
+        qr_timeout_s=qr_timeout_s,
         low_battery_percent=int(t.get("low_battery_percent", 10)),
         allow_fallback=bool(t.get("allow_fallback", True)),
         random_seed=int(t["random_seed"]) if "random_seed" in t else None,

@@ -137,3 +137,40 @@ def test_a_qr_order_the_terminal_stops_waiting_for_is_closed_at_the_host(tmp_pat
     assert t.journal.db.execute("SELECT COUNT(*) FROM txns WHERE kind='qr_sale'").fetchone()[0] == 0
     runner.built.devices.host.close()
     t.journal.close()
+
+
+def test_the_qr_wait_must_end_inside_the_host_order_lifetime() -> None:
+    import pytest
+
+    from config.errors import ConfigError
+    from terminal.settings import load_settings
+
+    assert load_settings().qr_timeout_s == 120
+    for bad in (5, 301):
+        with pytest.raises(ConfigError, match="qr_timeout_s"):
+            load_settings(overrides={"terminal": {"qr_timeout_s": bad}})
+
+
+def test_an_order_the_host_expired_ends_the_wait(tmp_path: Path) -> None:
+    """The host answers 12 (the order closed itself): the terminal stops polling and shows the decline."""
+    import datetime as dt
+
+    runner = _runner(tmp_path)
+    t = runner.terminal
+    sim = runner.built.devices.host.host  # type: ignore[attr-defined]  # the virtual link's simulator
+    runner.steps += [{"keys": "MENU 7 1500 OK"}]
+    assert runner.run()["passed"] and t.state == "txn_qr"
+    ref = t.work.qr_ref
+
+    def age(s: Any) -> None:
+        order = s.store.orders[ref]
+        created = dt.datetime.fromisoformat(order.created)
+        order.created = (created - dt.timedelta(seconds=s.acquirer.wallets.order_ttl_s + 1)).isoformat()
+
+    sim.call(age)
+    runner.steps += [{"wait": 3}, {"wait": 1}]
+    assert runner.run()["passed"] and t.state == "idle"
+    assert "txn_result" in runner.display.ids()
+    assert t.journal.db.execute("SELECT COUNT(*) FROM txns WHERE kind='qr_sale'").fetchone()[0] == 0
+    runner.built.devices.host.close()
+    t.journal.close()
