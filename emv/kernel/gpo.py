@@ -15,7 +15,14 @@ from emv.dol import build_dol, parse_dol
 from emv.errors import EmvError
 from emv.kernel.context import Context, TerminationError, exchange
 
-__all__ = ["GpoRefusedError", "initiate", "read_records"]
+__all__ = [
+    "CONTACT_MANDATORY",
+    "CONTACT_REPEATABLE",
+    "GpoRefusedError",
+    "afl_entries",
+    "initiate",
+    "read_records",
+]
 
 
 class GpoRefusedError(EmvError):
@@ -66,8 +73,15 @@ def initiate(ctx: Context, fci: tlv.Tlv) -> None:
         raise TerminationError("GPO response is neither template 80 nor 77")
 
 
-def _afl_entries(afl: bytes) -> list[tuple[int, int, int, int]]:
-    """(SFI, first record, last record, records for ODA) per 4-byte AFL entry, checked (Book 3 10.2)."""
+def afl_entries(afl: bytes) -> list[tuple[int, int, int, int]]:
+    """(SFI, first record, last record, records for ODA) per 4-byte AFL entry, checked (Book 3 10.2).
+
+    >>> afl_entries(bytes.fromhex("0801010110010200"))
+    [(1, 1, 1, 1), (2, 1, 2, 0)]
+
+    Raises:
+        TerminationError: a length that is not a non-zero multiple of 4, or an entry out of range.
+    """
     if not afl or len(afl) % 4:
         raise TerminationError("AFL length is not a non-zero multiple of 4")
     out = []
@@ -79,14 +93,27 @@ def _afl_entries(afl: bytes) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def read_records(ctx: Context) -> None:
+CONTACT_MANDATORY = (0x5A, 0x5F24, 0x8C, 0x8D)  # Book 3 10.2: PAN, expiry, CDOL1, CDOL2
+CONTACT_REPEATABLE = frozenset((0x82, 0x94))  # AIP and AFL: a record may repeat the GPO response's
+
+
+def read_records(
+    ctx: Context,
+    mandatory: tuple[int, ...] = CONTACT_MANDATORY,
+    repeatable: frozenset[int] = CONTACT_REPEATABLE,
+) -> None:
     """READ RECORD for every AFL entry; card data objects and the static data to authenticate.
+
+    The contact kernel (and C-2) use the defaults. A GPO-cryptogram kernel (qPBOC / qVSDC, Book C-3 "Read
+    Application Data") passes no mandatory object (the reader checks what it uses when it uses it) and no
+    repeatable one: its records join the data of the GPO response, and Book C-3 requires every data object
+    to be unique.
 
     Raises:
         TerminationError: a record missing or refused, malformed, not template 70 in SFI 1-10, a data object
-            repeated across records, or the mandatory 5A, 5F24, 8C, 8D absent.
+            found twice (outside ``repeatable``), or one of ``mandatory`` absent.
     """
-    for sfi, first, last, oda in _afl_entries(ctx.card[0x94]):
+    for sfi, first, last, oda in afl_entries(ctx.card[0x94]):
         for record in range(first, last + 1):
             r = exchange(ctx, apdu.read_record(record, sfi))
             if not r.ok:
@@ -107,8 +134,8 @@ def read_records(ctx: Context) -> None:
                 else:
                     ctx.static_data_ok = False  # Book 3 10.3: an SFI 11-30 ODA record must be 70
             if is70:
-                _keep(ctx, top[0], sfi, record)
-    for tag in (0x5A, 0x5F24, 0x8C, 0x8D):
+                _keep(ctx, top[0], sfi, record, repeatable)
+    for tag in mandatory:
         if tag not in ctx.card:
             raise TerminationError(f"mandatory data object {tag:02X} missing")
     tag_list = ctx.card.get(0x9F4A)
@@ -116,15 +143,15 @@ def read_records(ctx: Context) -> None:
         if tag_list != b"\x82":  # only the AIP may be listed (Book 3 10.3)
             ctx.static_data_ok = False
         else:
-            ctx.static_data += ctx.card[0x82]
+            ctx.static_data += ctx.card.get(0x82, b"")
 
 
-def _keep(ctx: Context, template: tlv.TlvNode, sfi: int, record: int) -> None:
+def _keep(ctx: Context, template: tlv.TlvNode, sfi: int, record: int, repeatable: frozenset[int]) -> None:
     try:
         found = tlv.parse(template.value)
     except tlv.TlvError as exc:
         raise TerminationError(f"record {record} of SFI {sfi}: {exc.reason}") from None
     for tag, value in found.items():
-        if tag in ctx.card and tag not in (0x82, 0x94):
-            raise TerminationError(f"data object {tag:02X} appears twice in the records")
+        if tag in ctx.card and tag not in repeatable:
+            raise TerminationError(f"data object {tag:02X} appears twice in the card's data")
         ctx.card[tag] = value

@@ -39,8 +39,8 @@ import logging
 from emv import apdu, tlv
 from emv.dol import build_dol, parse_dol
 from emv.errors import EmvError
+from emv.kernel import gpo
 from emv.kernel.contactless.fdda import verify_fdda
-from emv.kernel.contactless.records import read_records
 from emv.kernel.contactless.tap import Cvm, Tap
 from emv.kernel.context import (
     TSI_CV_PERFORMED,
@@ -299,8 +299,8 @@ def run(tap: Tap, fci: tlv.Tlv) -> Decision:
     early = _get_processing_options(tap, fci)
     if early is not None:
         return early
-    if 0x94 in tap.ctx.card:
-        read_records(tap.ctx)
+    if 0x94 in tap.ctx.card:  # Book C-3 Read Application Data: nothing mandatory, every object unique
+        gpo.read_records(tap.ctx, mandatory=(), repeatable=frozenset())
     tap.card_done()
     _check_mandatory(tap)
     return _decide(tap, cryptogram_type(tap.ctx.card))
