@@ -333,22 +333,20 @@ def qr_order_create(t: TerminalId, trace: int, batch: int, amount_fen: int) -> M
 
 def qr_order_query(t: TerminalId, trace: int, batch: int, ref: str) -> Message:
     """0200 ``910000``: has order ``ref`` been paid? 00 paid, 09 not yet, 12 closed, 25 unknown [U]."""
-    fields: dict[int, FieldValue | None] = {
-        3: "910000",
-        11: f"{trace:06d}",
-        25: "00",
-        37: ref,
-        60: Field60("22", batch, "000").to_field(),
-    }
-    return _message(t, "0200", fields)
+    return _qr_order(t, "910000", trace, batch, ref)
 
 
 def qr_order_close(t: TerminalId, trace: int, batch: int, ref: str) -> Message:
     """0200 ``920000``: close order ``ref`` (the cashier cancelled, or the terminal stopped waiting), so no
     wallet can pay it afterwards. 00 it was paid already (as a query's answer), 12 closed unpaid, 25
     unknown [U]."""
+    return _qr_order(t, "920000", trace, batch, ref)
+
+
+def _qr_order(t: TerminalId, processing_code: str, trace: int, batch: int, ref: str) -> Message:
+    """A 0200 about order ``ref`` (field 37), with no amount or card data."""
     fields: dict[int, FieldValue | None] = {
-        3: "920000",
+        3: processing_code,
         11: f"{trace:06d}",
         25: "00",
         37: ref,

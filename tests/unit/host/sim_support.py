@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -147,3 +148,10 @@ def read_reply(sock: socket.socket) -> Message | None:
             return None
         data += chunk
     return unframe(data)
+
+
+def age_order(sim: Any, ref: str) -> None:
+    """Make order ``ref`` older than the wallet's order lifetime (run on the simulator's loop)."""
+    order = sim.store.orders[ref]
+    created = dt.datetime.fromisoformat(order.created)
+    order.created = (created - dt.timedelta(seconds=sim.acquirer.wallets.order_ttl_s + 1)).isoformat()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-from typing import Any
 
 import pytest
 
@@ -42,6 +40,7 @@ from tests.unit.host.sim_support import (
     PANS,
     TERMINAL,
     Term,
+    age_order,
     host,
     icc_of,
     link,
@@ -334,13 +333,7 @@ def test_an_unpaid_order_expires_by_itself(host: SimulatorThread, term: Term) ->
     """An order its terminal could not close stops being payable after the wallet's order TTL."""
     ref = str(term.send(qr_order_create(term.ident, term.trace(), term.batch, 700))[37])
     assert term.send(qr_order_query(term.ident, term.trace(), term.batch, ref))[39] == "09"
-
-    def age(sim: Any) -> None:
-        order = sim.store.orders[ref]
-        created = dt.datetime.fromisoformat(order.created)
-        order.created = (created - dt.timedelta(seconds=sim.acquirer.wallets.order_ttl_s + 1)).isoformat()
-
-    host.call(age)
+    host.call(lambda sim: age_order(sim, ref))
     assert term.send(qr_order_query(term.ident, term.trace(), term.batch, ref))[39] == "12"
     assert host.call(lambda sim: sim.pay_order(ref, "demo-alipay")) == "12"
 

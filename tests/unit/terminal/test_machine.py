@@ -153,7 +153,7 @@ def test_the_qr_wait_must_end_inside_the_host_order_lifetime() -> None:
 
 def test_an_order_the_host_expired_ends_the_wait(tmp_path: Path) -> None:
     """The host answers 12 (the order closed itself): the terminal stops polling and shows the decline."""
-    import datetime as dt
+    from tests.unit.host.sim_support import age_order
 
     runner = _runner(tmp_path)
     t = runner.terminal
@@ -161,13 +161,7 @@ def test_an_order_the_host_expired_ends_the_wait(tmp_path: Path) -> None:
     runner.steps += [{"keys": "MENU 7 1500 OK"}]
     assert runner.run()["passed"] and t.state == "txn_qr"
     ref = t.work.qr_ref
-
-    def age(s: Any) -> None:
-        order = s.store.orders[ref]
-        created = dt.datetime.fromisoformat(order.created)
-        order.created = (created - dt.timedelta(seconds=s.acquirer.wallets.order_ttl_s + 1)).isoformat()
-
-    sim.call(age)
+    sim.call(lambda s: age_order(s, ref))
     runner.steps += [{"wait": 3}, {"wait": 1}]
     assert runner.run()["passed"] and t.state == "idle"
     assert "txn_result" in runner.display.ids()
