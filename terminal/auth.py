@@ -24,7 +24,7 @@ from terminal.journal import Journal, JournalError, Reversal, TxnRecord
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REVERSIBLE", "AuthResult", "Authoriser"]
+__all__ = ["REVERSIBLE", "AuthResult", "Authoriser", "request_for"]
 
 REVERSIBLE = frozenset(
     {"sale", "void", "preauth", "preauth_void", "completion", "completion_void", "scan_sale"}
@@ -76,6 +76,43 @@ def rebuild_request(record: str, pan: str | None, tid: rq.TerminalId) -> tuple[M
     return Message(str(data["mti"]), fields, tid.tpdu, tid.header), bytes.fromhex(data.get("icc", ""))
 
 
+def request_for(
+    kind: str,
+    tid: rq.TerminalId,
+    trace: int,
+    batch: int,
+    amount_minor: int,
+    card: rq.CardData,
+    original: TxnRecord | None = None,
+    code: str = "",
+) -> Message:
+    """The authorisation request of a transaction of ``kind`` (the terminal's, or one rebuilt for its
+    reversal): a void, refund or completion names ``original`` (RRN 37, authorisation code 38, batch and
+    trace in 61); a scanned code travels in field 59. A kind that needs an original and has none, and a
+    scanned sale without its code, are rebuilt as a purchase with the card's entry mode."""
+    o = original
+    if o is not None and kind == "void":
+        return rq.void(tid, trace, batch, amount_minor, o.rrn or "", o.auth_code or "", o.trace, card)
+    if o is not None and kind == "refund":
+        date = o.created_at[5:7] + o.created_at[8:10]
+        return rq.refund(tid, trace, batch, amount_minor, o.rrn or "", o.batch, o.trace, date, card)
+    if o is not None and kind == "completion":
+        return rq.completion(tid, trace, batch, amount_minor, o.auth_code or "", o.batch, o.trace, card)
+    if o is not None and kind == "preauth_void":
+        return rq.pre_auth_void(tid, trace, batch, amount_minor, o.auth_code or "", o.batch, o.trace, card)
+    if o is not None and kind == "completion_void":
+        return rq.completion_void(
+            tid, trace, batch, amount_minor, o.rrn or "", o.auth_code or "", o.trace, card
+        )
+    if kind == "balance":
+        return rq.balance(tid, trace, batch, card)
+    if kind == "preauth":
+        return rq.pre_auth(tid, trace, batch, amount_minor, card)
+    if kind == "scan_sale" and code:
+        return rq.qr_purchase(tid, trace, batch, amount_minor, code)
+    return rq.purchase(tid, trace, batch, amount_minor, card)
+
+
 @dataclass(frozen=True)
 class AuthResult:
     """The host's answer (``reply`` None when there was none) and the journal id of the transaction."""
@@ -121,25 +158,7 @@ class Authoriser:
         void or a completion, its original's row (RRN 37, authorisation code 38, batch and trace for 61)."""
         card = rq.CardData(pan=pan, entry_mode=ENTRY_MODE_F22.get(t.entry_mode, "012"))
         o = self.journal.get(t.original_id) if t.original_id is not None else None
-        if o is not None and t.kind == "void":
-            return rq.void(
-                tid, t.trace, t.batch, t.amount_minor, o.rrn or "", o.auth_code or "", o.trace, card
-            )
-        if o is not None and t.kind == "completion":
-            return rq.completion(
-                tid, t.trace, t.batch, t.amount_minor, o.auth_code or "", o.batch, o.trace, card
-            )
-        if o is not None and t.kind == "preauth_void":
-            return rq.pre_auth_void(
-                tid, t.trace, t.batch, t.amount_minor, o.auth_code or "", o.batch, o.trace, card
-            )
-        if o is not None and t.kind == "completion_void":
-            return rq.completion_void(
-                tid, t.trace, t.batch, t.amount_minor, o.rrn or "", o.auth_code or "", o.trace, card
-            )
-        if t.kind == "preauth":
-            return rq.pre_auth(tid, t.trace, t.batch, t.amount_minor, card)
-        return rq.purchase(tid, t.trace, t.batch, t.amount_minor, card)  # a sale, or a scanned code (032)
+        return request_for(t.kind, tid, t.trace, t.batch, t.amount_minor, card, o)
 
     def send_pending_reversals(self) -> bool:
         """Send every pending reversal, each up to 3 tries this session (then kept for the next one).

@@ -35,7 +35,7 @@ from emv.kernel.online import HostReply
 from host import requests as rq
 from host.errors import Iso8583Error
 from host.fields import Field60
-from terminal.auth import with_reversal_icc
+from terminal.auth import request_for, with_reversal_icc
 from terminal.screens import KIND_NAMES, yuan
 from terminal.states import FLOWS
 
@@ -544,27 +544,13 @@ class FlowsMixin:
         self.next_step("pin")
 
     def build_request(self: Any, trace: int) -> Any:
-        w, tid, batch = self.work, self.terminal_id(), self.journal.batch
-        card = w.card or rq.CardData()
+        w = self.work
         o = w.original
-        if w.kind == "sale":
-            msg = rq.purchase(tid, trace, batch, w.amount, card)
-        elif w.kind == "balance":
-            msg = rq.balance(tid, trace, batch, card)
-        elif w.kind == "preauth":
-            msg = rq.pre_auth(tid, trace, batch, w.amount, card)
-        elif w.kind == "void":
-            pan = rq.CardData(pan=self.journal.reveal_pan(o.id), entry_mode="012")
-            msg = rq.void(tid, trace, batch, o.amount_minor, o.rrn or "", o.auth_code or "", o.trace, pan)
-        elif w.kind == "refund":
-            pan = rq.CardData(pan=self.journal.reveal_pan(o.id), entry_mode="012")
-            date = o.created_at[5:7] + o.created_at[8:10]
-            msg = rq.refund(tid, trace, batch, w.amount, o.rrn or "", o.batch, o.trace, date, pan)
-        elif w.kind == "completion":
-            pan = rq.CardData(pan=self.journal.reveal_pan(o.id), entry_mode="012")
-            msg = rq.completion(tid, trace, batch, w.amount, o.auth_code or "", o.batch, o.trace, pan)
-        else:  # scan_sale
-            msg = rq.qr_purchase(tid, trace, batch, w.amount, w.code)
+        if o is not None and w.kind in ("void", "refund", "completion"):  # keyed from the original's PAN
+            card = rq.CardData(pan=self.journal.reveal_pan(o.id), entry_mode="012")
+        else:
+            card = w.card or rq.CardData()
+        msg = request_for(w.kind, self.terminal_id(), trace, self.journal.batch, w.amount, card, o, w.code)
         if w.entry == "fallback":
             f60 = Field60.from_field(str(msg.get(60)))
             msg = msg.with_fields({60: dataclasses.replace(f60, ic_condition=2).to_field()})
