@@ -17,31 +17,13 @@ from emv.apdu import Command
 from emv.cards.contactless import list_contactless_profiles
 from emv.kernel.contactless import ContactlessResult
 from emv.kernel.context import Outcome
+from tests.unit.emv.card_mutation import mutate, mutations
 from tests.unit.emv.contactless.clkit import make_tap
 
 PROFILES = list_contactless_profiles()
 QPBOC = [p for p in PROFILES if not p.startswith("c2")]
 
-_mutation = st.tuples(
-    st.integers(0, 10),  # which response
-    st.sampled_from(["flip", "truncate", "sw", "empty", "garbage"]),
-    st.integers(0, 400),
-    st.integers(0, 255),
-    st.binary(max_size=60),
-)
-
-
-def _mutate(rapdu: bytes, kind: str, pos: int, byte: int, junk: bytes) -> bytes:
-    if kind == "flip" and rapdu:
-        p = pos % len(rapdu)
-        return rapdu[:p] + bytes((byte,)) + rapdu[p + 1 :]
-    if kind == "truncate":
-        return rapdu[: pos % (len(rapdu) + 1)]
-    if kind == "sw":
-        return rapdu[:-2] + bytes((byte, pos & 0xFF))
-    if kind == "empty":
-        return b""
-    return junk
+_mutation = mutations(responses=10, junk=60)
 
 
 def _check(result: ContactlessResult) -> None:
@@ -72,7 +54,7 @@ def test_mutated_card_responses_give_an_outcome(
     def rewrite(cmd: Command, rapdu: bytes) -> bytes:
         for which, kind, pos, byte, junk in mutations:
             if which == count[0]:
-                rapdu = _mutate(rapdu, kind, pos, byte, junk)
+                rapdu = mutate(rapdu, kind, pos, byte, junk)
         count[0] += 1
         return rapdu
 

@@ -13,31 +13,13 @@ from emv.kernel.context import Outcome, Transaction
 from emv.kernel.kernel import ContactKernel
 from emv.kernel.online import HostReply
 from emv.kernel.params import default_params
+from tests.unit.emv.card_mutation import mutate, mutations
 from tests.unit.emv.kernel.test_kernel_minicard import MiniCard, Ui
 
 PARAMS, CAPKS = default_params(), default_capks()
 WHEN = dt.datetime(2026, 11, 26, 12, 0, 0)
 
-_mutation = st.tuples(
-    st.integers(0, 12),  # which response
-    st.sampled_from(["flip", "truncate", "sw", "empty", "garbage"]),
-    st.integers(0, 400),
-    st.integers(0, 255),
-    st.binary(max_size=40),
-)
-
-
-def _mutate(rapdu: bytes, kind: str, pos: int, byte: int, junk: bytes) -> bytes:
-    if kind == "flip" and rapdu:
-        p = pos % len(rapdu)
-        return rapdu[:p] + bytes((byte,)) + rapdu[p + 1 :]
-    if kind == "truncate":
-        return rapdu[: pos % (len(rapdu) + 1)]
-    if kind == "sw":
-        return rapdu[:-2] + bytes((byte, pos & 0xFF))
-    if kind == "empty":
-        return b""
-    return junk
+_mutation = mutations(responses=12, junk=40)
 
 
 @settings(max_examples=300, deadline=None)
@@ -53,7 +35,7 @@ def test_mutated_card_responses_give_an_outcome(
         rapdu = card(capdu)
         for which, kind, pos, byte, junk in mutations:
             if which == count:
-                rapdu = _mutate(rapdu, kind, pos, byte, junk)
+                rapdu = mutate(rapdu, kind, pos, byte, junk)
         count += 1
         return rapdu
 
@@ -80,7 +62,7 @@ def test_mutated_virtual_card_responses_give_an_outcome(
         rapdu = card.transmit(capdu)
         for which, kind, pos, byte, junk in mutations:
             if which == count % 13:
-                rapdu = _mutate(rapdu, kind, pos, byte, junk)
+                rapdu = mutate(rapdu, kind, pos, byte, junk)
         count += 1
         return rapdu
 
